@@ -1,0 +1,49 @@
+# Every command a newcomer needs. `make run` and `make test` install what they need first.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/paperclub
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-postgres fmt lint migrations-check check-deploy serve-prod
+
+# uv itself, when the machine has none: a private virtualenv holding it.
+$(CURDIR)/.uv-bootstrap/bin/uv:
+	python3 -m venv $(CURDIR)/.uv-bootstrap
+	$(CURDIR)/.uv-bootstrap/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: install
+	DEBUG=1 DATABASE_URL= $(UV) run python manage.py migrate --noinput
+	DEBUG=1 DATABASE_URL= $(UV) run python manage.py seed_demo
+	@echo "Paper Club is at http://$(HOST):$(PORT)/"
+	DEBUG=1 DATABASE_URL= $(UV) run python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(UV) run pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(MAKE) test
+
+fmt: install
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+lint: install
+	$(UV) run ruff format --check .
+	$(UV) run ruff check .
+
+migrations-check: install
+	DEBUG=1 $(UV) run python manage.py makemigrations --check --dry-run
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=paperclub.example.org $(UV) run python manage.py check --deploy --fail-level WARNING
+
+# Production-style server: gunicorn, DEBUG off. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
+serve-prod: install
+	$(UV) run python manage.py collectstatic --noinput
+	$(UV) run python manage.py migrate --noinput
+	$(UV) run gunicorn paperclub.wsgi --bind $(HOST):$(PORT) --workers 2

@@ -1,0 +1,13 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        # New accounts start with a display name taken from the email's local part,
+        # so no page ever shows an address to other members.
+        user = super().save_user(request, user, form, commit=False)
+        if not user.display_name:
+            user.display_name = user.email.split("@", 1)[0][:80]
+        if commit:
+            user.save()
+        return user

@@ -1,0 +1,18 @@
+from django import forms
+
+from accounts.models import User
+from accounts.timezones import time_zone_choices
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+
+    class Meta:
+        model = User
+        fields = ["display_name", "time_zone"]
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError("Give a name other members will see.")
+        return name

@@ -1,0 +1,15 @@
+import zoneinfo
+from functools import cache
+
+from django.core.exceptions import ValidationError
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})

@@ -1,0 +1,58 @@
+"""Who may do what with a club. Every club view asks one of these helpers.
+
+- a private club does not exist (404) for anyone who is not a member;
+- a club that exists for you but where your role does not allow the action is a 403.
+Views that need a signed-in person are wrapped in `paperclub.http.login_required` first.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from clubs.models import Club, Membership
+
+
+@dataclass(frozen=True)
+class ClubAccess:
+    club: Club
+    membership: Membership | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.membership is not None and self.membership.is_organizer
+
+
+def _access(request, slug: str) -> ClubAccess:
+    club = get_object_or_404(Club, slug=slug)
+    membership = None
+    if request.user.is_authenticated:
+        membership = Membership.objects.filter(club=club, user=request.user).first()
+    return ClubAccess(club=club, membership=membership)
+
+
+def club_for_reader(request, slug: str) -> ClubAccess:
+    """Anyone for a public club; members only for a private one (404 otherwise)."""
+    access = _access(request, slug)
+    if not access.club.is_public and not access.is_member:
+        raise Http404("No such club.")
+    return access
+
+
+def club_for_member(request, slug: str) -> ClubAccess:
+    access = club_for_reader(request, slug)
+    if not access.is_member:
+        raise PermissionDenied("Only members of this club can do that. Join the club first.")
+    return access
+
+
+def club_for_organizer(request, slug: str) -> ClubAccess:
+    access = club_for_member(request, slug)
+    if not access.is_organizer:
+        raise PermissionDenied("Only the club's organizers can do that.")
+    return access

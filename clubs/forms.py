@@ -1,0 +1,117 @@
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.timezones import time_zone_choices
+from clubs.models import Club
+
+RESERVED_SLUGS = {"new", "admin", "accounts", "static", "join"}
+
+
+class QuestionsField(forms.CharField):
+    """Discussion questions, one per line in a textarea, stored as a list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError("Give at least one question for the notes.")
+        if len(value) > 8:
+            raise forms.ValidationError("Eight questions at most.")
+        if any(len(q) > 120 for q in value):
+            raise forms.ValidationError("Each question must be 120 characters or fewer.")
+
+
+class ClubForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    discussion_questions = QuestionsField(
+        help_text="One per line. Notes after each session are written under these."
+    )
+
+    class Meta:
+        model = Club
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "rules",
+            "time_zone",
+            "meeting_weekday",
+            "meeting_time",
+            "meeting_duration",
+            "place_name",
+            "place_url",
+            "discussion_questions",
+            "visibility",
+            "joining",
+        ]
+        widgets = {
+            "rules": forms.Textarea(attrs={"rows": 5}),
+            "meeting_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "visibility": forms.RadioSelect,
+            "joining": forms.RadioSelect,
+        }
+        help_texts = {
+            "slug": "The club's address: /c/<slug>/. Leave empty to derive it from the name.",
+            "rules": "Markdown. How the club runs: what to read before, how the vote works…",
+            "meeting_duration": "Minutes, 5 to 600.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        if not self.initial.get("discussion_questions") and not self.instance.pk:
+            self.initial["discussion_questions"] = ["Big Idea", "Relevance", "Open Questions"]
+
+    def clean_meeting_duration(self):
+        minutes = self.cleaned_data["meeting_duration"]
+        if not 5 <= minutes <= 600:
+            raise forms.ValidationError("A session lasts between 5 and 600 minutes.")
+        return minutes
+
+    def clean_slug(self):
+        slug = self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("name", ""))[:60]
+        if not slug:
+            raise forms.ValidationError("Give the club an address made of letters and digits.")
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError("That address is reserved; pick another.")
+        taken = Club.objects.filter(slug=slug).exclude(pk=self.instance.pk).exists()
+        if taken:
+            raise forms.ValidationError("Another club already uses this address.")
+        return slug
+
+
+class InviteForm(forms.Form):
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=365,
+        label="Expires after (days)",
+        help_text="Leave empty for a link that does not expire.",
+    )
+    max_uses = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10000,
+        label="Use limit",
+        help_text="Leave empty for unlimited uses.",
+    )
+
+    def expires_at(self) -> dt.datetime | None:
+        days = self.cleaned_data.get("expires_in_days")
+        return timezone.now() + dt.timedelta(days=days) if days else None
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[("organizer", "Organizer"), ("member", "Member")])

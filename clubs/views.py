@@ -1,0 +1,244 @@
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clubs import services
+from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
+from clubs.forms import ClubForm, InviteForm, RoleForm
+from clubs.models import Club, Invite, Membership
+from paperclub.errors import RuleViolation
+from paperclub.http import login_required
+from papers.forms import SuggestForm
+from papers.models import Poll, Suggestion, Vote
+from papers.services import close_due_polls
+from sessions.models import Meeting
+
+CLUB_PAGE_REGIONS = {"suggestions", "ballot-status"}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    mine = []
+    if request.user.is_authenticated:
+        mine = list(Club.objects.of_member(request.user).with_member_counts())
+    public = (
+        Club.objects.filter(visibility=Club.Visibility.PUBLIC)
+        .exclude(pk__in=[club.pk for club in mine])
+        .with_member_counts()
+    )
+    return render(request, "home.html", {"my_clubs": mine, "public_clubs": public})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_create(request: HttpRequest) -> HttpResponse:
+    form = ClubForm(request.POST or None)
+    if form.is_valid():
+        try:
+            club = services.create_club(creator=request.user, **form.cleaned_data)
+        except RuleViolation as error:
+            form.add_error("slug", error.message)
+        else:
+            messages.success(request, f"{club.name} is ready. Invite your first members.")
+            return redirect(club)
+    return render(request, "clubs/club_form.html", {"form": form}, status=_form_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    form = ClubForm(request.POST or None, instance=access.club)
+    if form.is_valid():
+        club = form.save()
+        messages.success(request, "Club settings saved.")
+        return redirect(club)
+    return render(
+        request,
+        "clubs/club_form.html",
+        {"form": form, "club": access.club},
+        status=_form_status(form),
+    )
+
+
+def club_page_context(request: HttpRequest, access: ClubAccess) -> dict:
+    club = access.club
+    close_due_polls(club=club)
+    poll = Poll.objects.filter(club=club).unclosed().first()
+    suggestions = Suggestion.objects.filter(club=club).backlog().with_people()
+    votes_used = 0
+    if poll is not None:
+        suggestions = suggestions.with_vote_counts(poll).with_my_votes(poll, access.membership)
+        if access.membership is not None:
+            votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
+    return {
+        "club": club,
+        "access": access,
+        "poll": poll,
+        "suggestions": suggestions,
+        "votes_used": votes_used,
+        "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
+        "results_visible": poll is not None and poll.results_visible(),
+    }
+
+
+@require_GET
+def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    context = club_page_context(request, access)
+    if request.htmx and request.htmx.target in CLUB_PAGE_REGIONS:
+        return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
+    club = access.club
+    context.update(
+        next_meeting=Meeting.objects.filter(club=club).upcoming().with_papers().first(),
+        recent_meetings=Meeting.objects.filter(club=club, state=Meeting.State.HELD)
+        .order_by("-starts_at")
+        .with_papers()[:5],
+        last_result=Poll.objects.filter(club=club, closed_at__isnull=False)
+        .select_related("winner__paper")
+        .first(),
+        suggest_form=SuggestForm() if access.is_member else None,
+    )
+    return render(request, "clubs/club_detail.html", context)
+
+
+@login_required
+@require_GET
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_member(request, slug)
+    club = access.club
+    context = {
+        "club": club,
+        "access": access,
+        "memberships": club.memberships.select_related("user").order_by("-role", "joined_at"),
+        "invites": club.invites.usable().select_related("created_by")
+        if access.is_organizer
+        else [],
+        "invite_form": InviteForm(),
+    }
+    return render(request, "clubs/members.html", context)
+
+
+@login_required
+@require_POST
+def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        invite = services.create_invite(
+            club=access.club,
+            created_by=request.user,
+            expires_at=form.expires_at(),
+            max_uses=form.cleaned_data.get("max_uses"),
+        )
+        link = request.build_absolute_uri(invite.get_absolute_url())
+        messages.success(request, f"New invite link: {link}")
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"No invite created: {errors}")
+    return redirect("clubs:members", slug=access.club.slug)
+
+
+@login_required
+@require_POST
+def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    invite = get_object_or_404(Invite, pk=pk, club=access.club)
+    services.revoke_invite(invite=invite)
+    messages.success(request, "Invite link revoked. It no longer works.")
+    return redirect("clubs:members", slug=access.club.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest, token: str) -> HttpResponse:
+    """The page an invite link opens: who is inviting you where, and a button to join."""
+    invite = get_object_or_404(Invite.objects.select_related("club"), token=token)
+    club = invite.club
+    problem = invite.problem()
+    already = (
+        request.user.is_authenticated
+        and Membership.objects.filter(club=club, user=request.user).exists()
+    )
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            services.join_club(club=club, user=request.user, invite=invite)
+        except RuleViolation as error:
+            messages.error(request, error.message)
+            return redirect("clubs:invite", token=token)
+        messages.success(request, f"Welcome to {club.name}!")
+        return redirect(club)
+    status = 410 if problem and not already else 200
+    context = {"invite": invite, "club": club, "problem": problem, "already": already}
+    return render(request, "clubs/invite.html", context, status=status)
+
+
+@login_required
+@require_POST
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    try:
+        services.join_club(club=access.club, user=request.user)
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Welcome to {access.club.name}!")
+    return redirect(access.club)
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_member(request, slug)
+    try:
+        services.leave_club(membership=access.membership)
+    except RuleViolation as error:
+        messages.error(request, error.message)
+        return redirect("clubs:members", slug=access.club.slug)
+    messages.success(request, f"You left {access.club.name}.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, club=access.club
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose organizer or member.")
+        return redirect("clubs:members", slug=access.club.slug)
+    try:
+        services.change_role(
+            membership=membership, role=form.cleaned_data["role"], changed_by=request.user
+        )
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user} is now {form.cleaned_data['role']}.")
+    return redirect("clubs:members", slug=access.club.slug)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, club=access.club
+    )
+    try:
+        services.remove_member(membership=membership, removed_by=request.user)
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user} was removed from the club.")
+    return redirect("clubs:members", slug=access.club.slug)
+
+
+def _form_status(form) -> int:
+    return 422 if form.is_bound and form.errors else 200

@@ -1,0 +1,31 @@
+"""Who may do what with suggestions and polls. Built on the club helpers."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from clubs.access import ClubAccess, club_for_member, club_for_reader
+from papers.models import Poll, Suggestion
+
+
+def suggestion_for_editor(request, slug: str, pk: int) -> tuple[ClubAccess, Suggestion]:
+    """The suggester edits or withdraws their own open suggestion; organizers any."""
+    access = club_for_member(request, slug)
+    suggestion = get_object_or_404(
+        Suggestion.objects.select_related("paper", "suggested_by"), pk=pk, club=access.club
+    )
+    own_open = suggestion.suggested_by_id == request.user.pk and suggestion.is_open
+    if not (access.is_organizer or own_open):
+        raise PermissionDenied(
+            "Only the person who suggested it, or an organizer, can change this."
+        )
+    return access, suggestion
+
+
+def poll_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Poll]:
+    access = club_for_reader(request, slug)
+    poll = get_object_or_404(
+        Poll.objects.select_related("club", "closed_by", "opened_by", "overridden_by"),
+        pk=pk,
+        club=access.club,
+    )
+    return access, poll

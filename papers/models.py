@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from papers.identifiers import arxiv_url
+
+
+class Paper(models.Model):
+    """One row per paper, shared by every club: an arXiv ID or a normalized URL is its key."""
+
+    title = models.CharField(max_length=300)
+    authors = models.CharField(max_length=1000, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    abstract = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    # NULL, not "", for "none": uniqueness applies only to papers that have the key.
+    arxiv_id = models.CharField(max_length=40, null=True, blank=True, unique=True)  # noqa: DJ001
+    url_key = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(arxiv_id__isnull=False) | Q(url_key__isnull=False),
+                name="papers_paper_has_identity",
+            ),
+            models.UniqueConstraint(
+                fields=["url_key"],
+                condition=Q(arxiv_id__isnull=True),
+                name="papers_paper_unique_url_without_arxiv",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | (Q(year__gte=1900) & Q(year__lte=2100)),
+                name="papers_paper_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def link(self) -> str:
+        return arxiv_url(self.arxiv_id) if self.arxiv_id else self.url
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def backlog(self):
+        """Open suggestions, oldest first."""
+        return self.filter(state=Suggestion.State.OPEN).order_by("created_at", "id")
+
+    def with_people(self):
+        return self.select_related("paper", "suggested_by")
+
+    def with_vote_counts(self, poll):
+        return self.annotate(vote_count=Count("votes", filter=Q(votes__poll=poll), distinct=True))
+
+    def with_my_votes(self, poll, membership):
+        if membership is None:
+            return self.annotate(voted_by_me=models.Value(False))
+        return self.annotate(
+            voted_by_me=Exists(
+                Vote.objects.filter(poll=poll, membership=membership, suggestion=OuterRef("pk"))
+            )
+        )
+
+    def with_ballot_history(self):
+        """How many closed polls each suggestion already stood in (for the tie-break)."""
+        return self.annotate(earlier_ballots=Count("tallies", distinct=True))
+
+
+class Suggestion(models.Model):
+    """A paper on a club's list: suggested, chosen for a session, read, or withdrawn."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CHOSEN = "chosen", "Chosen"
+        READ = "read", "Read"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="suggestions")
+    paper = models.ForeignKey(Paper, on_delete=models.PROTECT, related_name="suggestions")
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="suggestions"
+    )
+    pitch = models.CharField(max_length=500, help_text="Why should the club read this?")
+    takeaway = models.CharField(
+        max_length=200, blank=True, help_text="The club's one-line takeaway, once read."
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["club", "paper"], name="papers_suggestion_one_per_club_paper"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "chosen", "read", "withdrawn"]),
+                name="papers_suggestion_state_valid",
+            ),
+            models.CheckConstraint(condition=~Q(pitch=""), name="papers_suggestion_pitch_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper} ({self.club})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class PollQuerySet(models.QuerySet):
+    def unclosed(self):
+        return self.filter(closed_at__isnull=True)
+
+    def due(self, now=None):
+        """Unclosed polls whose closing time has passed."""
+        return self.unclosed().filter(closes_at__lte=now or timezone.now())
+
+
+class Poll(models.Model):
+    """ "What do we read next?" Approval voting with a budget of votes per member."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="polls")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    budget = models.PositiveSmallIntegerField(default=3)
+    show_live_results = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    winner = models.ForeignKey(
+        Suggestion, null=True, blank=True, on_delete=models.SET_NULL, related_name="won_polls"
+    )
+    tie_break_applied = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = PollQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["club"],
+                condition=Q(closed_at__isnull=True),
+                name="papers_poll_one_open_per_club",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__gte=1) & Q(budget__lte=50), name="papers_poll_budget_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opened_at")),
+                name="papers_poll_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Poll #{self.pk} in {self.club}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:poll", args=[self.club.slug, self.pk])
+
+    def is_open(self, now=None) -> bool:
+        """Open for votes: not closed, and the closing time (if any) not yet reached."""
+        if self.closed_at is not None:
+            return False
+        return self.closes_at is None or (now or timezone.now()) < self.closes_at
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def results_visible(self, now=None) -> bool:
+        return self.show_live_results or not self.is_open(now)
+
+
+class Vote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="votes")
+    membership = models.ForeignKey(
+        "clubs.Membership", on_delete=models.CASCADE, related_name="votes"
+    )
+    cast_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "membership", "suggestion"],
+                name="papers_vote_one_per_member_candidate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} → {self.suggestion}"
+
+
+class Tally(models.Model):
+    """A candidate's result, written once when its poll closes."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="tallies")
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="tallies")
+    votes = models.PositiveIntegerField()
+    earlier_ballots = models.PositiveIntegerField()
+    rank = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "suggestion"], name="papers_tally_one_per_candidate"
+            ),
+            models.UniqueConstraint(fields=["poll", "rank"], name="papers_tally_unique_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.suggestion}: {self.votes}"

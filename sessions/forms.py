@@ -1,0 +1,101 @@
+import datetime as dt
+
+from django import forms
+
+from papers.models import Suggestion
+from sessions.models import Meeting
+
+
+class MeetingForm(forms.Form):
+    """Schedule or move a session. Times are in the club's time zone (the view activates it)."""
+
+    suggestions = forms.ModelMultipleChoiceField(
+        queryset=Suggestion.objects.none(),
+        label="Papers",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Usually one; a session may cover several.",
+    )
+    source = forms.ChoiceField(
+        choices=[
+            (Meeting.Source.ORGANIZER, "Scheduled by an organizer"),
+            (Meeting.Source.PICK, "A volunteer presenter's pick (bypasses the vote)"),
+        ],
+        initial=Meeting.Source.ORGANIZER,
+        label="How the paper was chosen",
+        widget=forms.RadioSelect,
+    )
+    starts_at = forms.DateTimeField(
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    duration = forms.IntegerField(min_value=5, max_value=600, label="Duration (minutes)")
+    place_name = forms.CharField(max_length=120, required=False, label="Place")
+    place_url = forms.URLField(required=False, label="Link", assume_scheme="https")
+    presenters = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, club, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import User
+
+        self.fields["presenters"].queryset = User.objects.filter(memberships__club=club).order_by(
+            "display_name"
+        )
+        self.fields["presenters"].label_from_instance = str
+        if editing:
+            del self.fields["suggestions"]
+            del self.fields["source"]
+        else:
+            self.fields["suggestions"].queryset = (
+                Suggestion.objects.filter(club=club, state=Suggestion.State.OPEN)
+                .select_related("paper")
+                .order_by("paper__title")
+            )
+            self.fields["suggestions"].label_from_instance = lambda s: s.paper.title
+
+    def duration_delta(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.cleaned_data["duration"])
+
+
+class NotesForm(forms.Form):
+    """One Markdown field per discussion question, one takeaway per paper."""
+
+    def __init__(self, *args, questions: list[str], suggestions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for i, question in enumerate(questions):
+            self.fields[f"q{i}"] = forms.CharField(
+                label=question,
+                required=False,
+                max_length=20000,
+                widget=forms.Textarea(attrs={"rows": 6}),
+                help_text="Markdown.",
+            )
+        self.suggestions = list(suggestions)
+        for suggestion in self.suggestions:
+            self.fields[f"takeaway{suggestion.pk}"] = forms.CharField(
+                label=f"One-line takeaway: {suggestion.paper.title}",
+                required=False,
+                max_length=200,
+                initial=suggestion.takeaway,
+                help_text="The “X is all you need” line shown in the timeline.",
+            )
+
+    def question_fields(self):
+        return [self[f"q{i}"] for i in range(len(self.questions))]
+
+    def takeaway_fields(self):
+        return [self[f"takeaway{s.pk}"] for s in self.suggestions]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(f"q{i}", "").strip() for i in range(len(self.questions))):
+            raise forms.ValidationError("Write something under at least one question.")
+        return cleaned
+
+    def bodies(self) -> list[str]:
+        return [self.cleaned_data[f"q{i}"] for i in range(len(self.questions))]
+
+    def takeaways(self) -> dict[int, str]:
+        return {s.pk: self.cleaned_data[f"takeaway{s.pk}"] for s in self.suggestions}

@@ -1,0 +1,170 @@
+"""Writes for sessions and their notes. Each runs in one transaction."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clubs.models import Club
+from paperclub.errors import RuleViolation
+from paperclub.markdown import render_markdown
+from papers.models import Suggestion
+from sessions.models import Meeting, NoteSection
+
+State = Meeting.State
+
+
+def next_free_slot(club: Club, after: dt.datetime) -> dt.datetime:
+    """The club's first weekly slot after `after` that no scheduled session occupies."""
+    taken = set(
+        Meeting.objects.filter(club=club, state=State.SCHEDULED, starts_at__gt=after).values_list(
+            "starts_at", flat=True
+        )
+    )
+    slot = club.next_slot_after(after)
+    while slot in taken:
+        slot = club.next_slot_after(slot)
+    return slot
+
+
+def _check_papers(club: Club, suggestions) -> list[Suggestion]:
+    suggestions = list(suggestions)
+    if not suggestions:
+        raise RuleViolation("A session needs at least one paper.", status=400)
+    if any(s.club_id != club.pk for s in suggestions):
+        raise RuleViolation("Every paper must be on this club's list.", status=400)
+    return suggestions
+
+
+@transaction.atomic
+def schedule_meeting(
+    *,
+    club: Club,
+    suggestions,
+    source: str = Meeting.Source.ORGANIZER,
+    starts_at: dt.datetime | None = None,
+    after: dt.datetime | None = None,
+    duration: dt.timedelta | None = None,
+    place_name: str | None = None,
+    place_url: str | None = None,
+    presenters=(),
+    poll=None,
+) -> Meeting:
+    """Schedule a session, numbered next in the club.
+
+    Without `starts_at` it takes the club's next free weekly slot after `after` (now).
+    Place and duration default to the club's. The papers become "chosen".
+    Side effects: one Meeting row with its papers and presenters; Suggestion.state.
+    """
+    club = Club.objects.select_for_update().get(pk=club.pk)  # numbers are handed out one by one
+    suggestions = _check_papers(club, suggestions)
+    if source not in Meeting.Source.values:
+        raise RuleViolation("Unknown way of choosing the paper.", status=400)
+    if starts_at is None:
+        starts_at = next_free_slot(club, after or timezone.now())
+    number = (Meeting.objects.filter(club=club).aggregate(n=Max("number"))["n"] or 0) + 1
+    meeting = Meeting.objects.create(
+        club=club,
+        number=number,
+        starts_at=starts_at,
+        duration=duration or dt.timedelta(minutes=club.meeting_duration),
+        place_name=club.place_name if place_name is None else place_name,
+        place_url=club.place_url if place_url is None else place_url,
+        source=source,
+        poll=poll,
+    )
+    meeting.suggestions.set(suggestions)
+    meeting.presenters.set(presenters)
+    Suggestion.objects.filter(
+        pk__in=[s.pk for s in suggestions], state=Suggestion.State.OPEN
+    ).update(state=Suggestion.State.CHOSEN)
+    return meeting
+
+
+@transaction.atomic
+def update_meeting(
+    *,
+    meeting: Meeting,
+    starts_at: dt.datetime,
+    duration: dt.timedelta,
+    place_name: str,
+    place_url: str,
+    presenters,
+) -> Meeting:
+    """Move a session or change its place and presenters.
+
+    Side effects: updates the Meeting and its presenters.
+    """
+    if meeting.state == State.CANCELLED:
+        raise RuleViolation("This session was cancelled.")
+    meeting.starts_at = starts_at
+    meeting.duration = duration
+    meeting.place_name = place_name
+    meeting.place_url = place_url
+    meeting.save(update_fields=["starts_at", "duration", "place_name", "place_url"])
+    meeting.presenters.set(presenters)
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(*, meeting: Meeting) -> Meeting:
+    """Cancel a scheduled session; its papers go back on the club's list.
+
+    Side effects: Meeting.state = cancelled; chosen papers become open again.
+    """
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.state != State.SCHEDULED:
+        raise RuleViolation("Only a scheduled session can be cancelled.")
+    meeting.state = State.CANCELLED
+    meeting.save(update_fields=["state"])
+    meeting.suggestions.filter(state=Suggestion.State.CHOSEN).update(state=Suggestion.State.OPEN)
+    return meeting
+
+
+@transaction.atomic
+def post_notes(
+    *, meeting: Meeting, author, bodies: list[str], takeaways: dict[int, str]
+) -> Meeting:
+    """Write the notes under each discussion question and the papers' one-line takeaways.
+
+    Posting marks the session held and its papers read. Posting again edits the notes.
+    `bodies` are Markdown, one per question in `questions_for(meeting)`.
+    Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.state/notes_posted_*,
+    Suggestion.state/takeaway.
+    """
+    meeting = Meeting.objects.select_for_update().select_related("club").get(pk=meeting.pk)
+    if meeting.state == State.CANCELLED:
+        raise RuleViolation("This session was cancelled; there is nothing to take notes on.")
+    questions = questions_for(meeting)
+    if len(bodies) != len(questions):
+        raise RuleViolation("The notes do not match the club's discussion questions.", status=400)
+    if not any(body.strip() for body in bodies):
+        raise RuleViolation("Write something under at least one question.", status=400)
+    meeting.note_sections.all().delete()
+    NoteSection.objects.bulk_create(
+        NoteSection(
+            meeting=meeting, position=i, question=question, body=body, html=render_markdown(body)
+        )
+        for i, (question, body) in enumerate(zip(questions, bodies, strict=True))
+    )
+    papers = {s.pk: s for s in meeting.suggestions.all()}
+    for pk, takeaway in takeaways.items():
+        if pk not in papers:
+            raise RuleViolation("A takeaway names a paper this session did not read.", status=400)
+        papers[pk].takeaway = takeaway.strip()
+    for suggestion in papers.values():
+        suggestion.state = Suggestion.State.READ
+    Suggestion.objects.bulk_update(papers.values(), ["takeaway", "state"])
+    if meeting.notes_posted_at is None:
+        meeting.notes_posted_at = timezone.now()
+        meeting.notes_posted_by = author
+    meeting.state = State.HELD
+    meeting.save(update_fields=["state", "notes_posted_at", "notes_posted_by"])
+    return meeting
+
+
+def questions_for(meeting: Meeting) -> list[str]:
+    """The questions the notes answer: those already posted, else the club's current ones."""
+    posted = [section.question for section in meeting.note_sections.all()]
+    return posted or list(meeting.club.discussion_questions)

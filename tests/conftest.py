@@ -1,0 +1,79 @@
+import pytest
+
+from clubs.models import Club, Membership
+from clubs.services import create_club, join_club
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # The manifest storage needs collectstatic; tests read static files from the finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+def make_user(django_user_model, email: str, name: str = ""):
+    return django_user_model.objects.create_user(
+        email=email, password="a-strong-test-password", display_name=name or email.split("@")[0]
+    )
+
+
+@pytest.fixture
+def organizer(django_user_model):
+    return make_user(django_user_model, "organizer@example.com", "Olive Organizer")
+
+
+@pytest.fixture
+def member(django_user_model):
+    return make_user(django_user_model, "member@example.com", "Max Member")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return make_user(django_user_model, "outsider@example.com", "Otto Outsider")
+
+
+@pytest.fixture
+def club(organizer, member) -> Club:
+    club = create_club(
+        creator=organizer,
+        name="Asia Paper Club",
+        slug="asia",
+        time_zone="Asia/Singapore",
+        meeting_weekday=2,
+    )
+    join_club(club=club, user=member)
+    return club
+
+
+@pytest.fixture
+def private_club(organizer, member) -> Club:
+    club = create_club(
+        creator=organizer,
+        name="Secret Club",
+        slug="secret",
+        visibility=Club.Visibility.PRIVATE,
+        joining=Club.Joining.INVITE,
+    )
+    Membership.objects.create(club=club, user=member)
+    return club
+
+
+@pytest.fixture
+def organizer_client(client, organizer):
+    client.force_login(organizer)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
