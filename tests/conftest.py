@@ -5,13 +5,15 @@ from clubs.services import create_club, join_club
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings):
+def _fast_test_settings(settings):
     # The manifest storage needs collectstatic; tests read static files from the finders.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    # Real password hashing costs ~0.3 s per user; tests do not test the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_user(django_user_model, email: str, name: str = ""):
