@@ -131,8 +131,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Email: printed to the console unless EMAIL_BACKEND names another backend (SMTP: EMAIL_HOST…).
-EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: printed to the console in development; sent over SMTP (EMAIL_HOST…) in production.
+EMAIL_BACKEND_PATH = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 _mail_options: dict = {}
 if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":
     _mail_options = {

@@ -16,7 +16,7 @@ class Paper(models.Model):
     abstract = models.TextField(blank=True)
     url = models.URLField(max_length=500, blank=True)
     # NULL, not "", for "none": uniqueness applies only to papers that have the key.
-    arxiv_id = models.CharField(max_length=40, null=True, blank=True, unique=True)  # noqa: DJ001
+    arxiv_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     url_key = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 

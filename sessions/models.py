@@ -24,7 +24,7 @@ class MeetingQuerySet(models.QuerySet):
     def with_papers(self):
         from papers.models import Suggestion
 
-        return self.prefetch_related(
+        return self.select_related("club").prefetch_related(
             Prefetch("suggestions", queryset=Suggestion.objects.select_related("paper")),
             "presenters",
         )

@@ -156,9 +156,13 @@ def test_last_organizer_cannot_be_removed(club, organizer):
 
 
 def test_organizer_can_step_down_once_another_is_promoted(club, organizer, member):
-    change_role(membership=club.memberships.get(user=member), role=Role.ORGANIZER, changed_by=organizer)
+    change_role(
+        membership=club.memberships.get(user=member), role=Role.ORGANIZER, changed_by=organizer
+    )
 
-    change_role(membership=club.memberships.get(user=organizer), role=Role.MEMBER, changed_by=member)
+    change_role(
+        membership=club.memberships.get(user=organizer), role=Role.MEMBER, changed_by=member
+    )
 
     assert dict(club.memberships.values_list("user__email", "role")) == {
         "organizer@example.com": "member",
@@ -179,8 +183,12 @@ def test_membership_is_unique_per_club_and_user(club, member):
 
 def test_next_slot_keeps_local_time_across_daylight_saving(organizer):
     club = create_club(
-        creator=organizer, name="Berlin", slug="berlin", time_zone="Europe/Berlin",
-        meeting_weekday=3, meeting_time=dt.time(19, 0),
+        creator=organizer,
+        name="Berlin",
+        slug="berlin",
+        time_zone="Europe/Berlin",
+        meeting_weekday=3,
+        meeting_time=dt.time(19, 0),
     )
     # Thursday 2026-10-22 is in summer time (UTC+2); Thursday 2026-10-29 in winter time (UTC+1).
     after_summer_session = dt.datetime(2026, 10, 22, 18, 0, tzinfo=dt.UTC)
@@ -193,8 +201,12 @@ def test_next_slot_keeps_local_time_across_daylight_saving(organizer):
 
 def test_next_slot_for_friday_utc_club(organizer):
     club = create_club(
-        creator=organizer, name="Fri", slug="fri", time_zone="UTC",
-        meeting_weekday=4, meeting_time=dt.time(23, 0),
+        creator=organizer,
+        name="Fri",
+        slug="fri",
+        time_zone="UTC",
+        meeting_weekday=4,
+        meeting_time=dt.time(23, 0),
     )
     friday_at_23 = dt.datetime(2026, 11, 27, 23, 0, tzinfo=dt.UTC)
 
@@ -205,8 +217,12 @@ def test_next_slot_for_friday_utc_club(organizer):
 def test_next_slot_on_a_skipped_hour_moves_forward(organizer):
     # 02:30 does not exist in Berlin on 2027-03-28 (clocks jump from 02:00 to 03:00).
     club = create_club(
-        creator=organizer, name="Night", slug="night", time_zone="Europe/Berlin",
-        meeting_weekday=6, meeting_time=dt.time(2, 30),
+        creator=organizer,
+        name="Night",
+        slug="night",
+        time_zone="Europe/Berlin",
+        meeting_weekday=6,
+        meeting_time=dt.time(2, 30),
     )
 
     slot = club.next_slot_after(dt.datetime(2027, 3, 27, 12, 0, tzinfo=dt.UTC))

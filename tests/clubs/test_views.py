@@ -250,7 +250,9 @@ def test_last_organizer_rule_is_explained_in_the_page(organizer_client, club, or
     membership = club.memberships.get(user=organizer)
 
     response = organizer_client.post(
-        reverse("clubs:member_role", args=[club.slug, membership.pk]), {"role": "member"}, follow=True
+        reverse("clubs:member_role", args=[club.slug, membership.pk]),
+        {"role": "member"},
+        follow=True,
     )
 
     assert "last organizer" in response.content.decode()
@@ -265,7 +267,9 @@ def test_organizer_removes_member(organizer_client, club, member):
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
-def test_organizer_cannot_act_on_membership_of_another_club(organizer_client, organizer, django_user_model):
+def test_organizer_cannot_act_on_membership_of_another_club(
+    organizer_client, organizer, django_user_model
+):
     other_owner = django_user_model.objects.create_user(email="o2@example.com", password="x")
     other = create_club(creator=other_owner, name="Other", slug="other")
     join_club(club=other, user=organizer)
@@ -299,8 +303,13 @@ def test_members_page_lists_members_for_members_only(client, club, member, outsi
 
 def test_club_rules_markdown_is_sanitized(client, organizer):
     club = create_club(
-        creator=organizer, name="XSS", slug="xss",
-        rules="**ok** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        creator=organizer,
+        name="XSS",
+        slug="xss",
+        rules=(
+            "**ok** <script>alert(1)</script> [x](javascript:alert(1)) "
+            "<img src=x onerror=alert(1)>"
+        ),
     )
 
     html = client.get(reverse("clubs:detail", args=[club.slug])).content.decode()

@@ -6,15 +6,22 @@ from papers.services import open_poll, suggest_paper
 @pytest.fixture
 def dpo(club, member):
     return suggest_paper(
-        club=club, suggested_by=member, link="https://arxiv.org/abs/2305.18290v2",
-        title="Direct Preference Optimization", pitch="RLHF without RL.",
+        club=club,
+        suggested_by=member,
+        link="https://arxiv.org/abs/2305.18290v2",
+        title="Direct Preference Optimization",
+        pitch="RLHF without RL.",
     )
 
 
 @pytest.fixture
 def lora(club, organizer):
     return suggest_paper(
-        club=club, suggested_by=organizer, link="2106.09685", title="LoRA", pitch="Cheap fine-tuning."
+        club=club,
+        suggested_by=organizer,
+        link="2106.09685",
+        title="LoRA",
+        pitch="Cheap fine-tuning.",
     )
 
 

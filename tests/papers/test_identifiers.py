@@ -62,4 +62,6 @@ def test_normalize_url_makes_spellings_of_one_link_equal():
 
 def test_normalize_url_keeps_meaningful_query_parameters():
     assert normalize_url("https://example.com/p?id=2&a=1") == "https://example.com/p?a=1&id=2"
-    assert normalize_url("https://example.com/p?id=2") != normalize_url("https://example.com/p?id=3")
+    assert normalize_url("https://example.com/p?id=2") != normalize_url(
+        "https://example.com/p?id=3"
+    )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clubs.models import Membership
 from clubs.services import create_club, join_club
+from paperclub.errors import RuleViolation
 from papers.models import Paper, Poll, Suggestion, Tally, Vote
 from papers.services import (
     DuplicateSuggestion,
@@ -17,7 +18,6 @@ from papers.services import (
     suggest_paper,
     withdraw_suggestion,
 )
-from paperclub.errors import RuleViolation
 from sessions.models import Meeting
 from sessions.services import post_notes, schedule_meeting
 
@@ -31,26 +31,36 @@ def test_every_spelling_of_an_arxiv_paper_is_one_catalog_row(club, member, organ
     other = create_club(creator=organizer, name="Other", slug="other")
     suggest_paper(club=club, suggested_by=member, link="2305.18290v1", title="DPO", pitch="a")
     suggest_paper(
-        club=other, suggested_by=organizer, link="https://arxiv.org/pdf/2305.18290v3.pdf",
-        title="Another title", pitch="b",
+        club=other,
+        suggested_by=organizer,
+        link="https://arxiv.org/pdf/2305.18290v3.pdf",
+        title="Another title",
+        pitch="b",
     )
 
     paper = Paper.objects.get()
     assert (paper.arxiv_id, paper.title, paper.url) == (
-        "2305.18290", "DPO", "https://arxiv.org/abs/2305.18290"
+        "2305.18290",
+        "DPO",
+        "https://arxiv.org/abs/2305.18290",
     )
 
 
 def test_papers_without_arxiv_id_are_deduplicated_by_url(club, member, organizer):
     other = create_club(creator=organizer, name="Other", slug="other")
     suggest_paper(
-        club=club, suggested_by=member, link="https://jalammar.github.io/illustrated-transformer/",
-        title="The Illustrated Transformer", pitch="Pictures.",
+        club=club,
+        suggested_by=member,
+        link="https://jalammar.github.io/illustrated-transformer/",
+        title="The Illustrated Transformer",
+        pitch="Pictures.",
     )
     suggest_paper(
-        club=other, suggested_by=organizer,
+        club=other,
+        suggested_by=organizer,
         link="http://www.jalammar.github.io/illustrated-transformer?utm_source=x",
-        title="Same", pitch="Again.",
+        title="Same",
+        pitch="Again.",
     )
 
     assert Paper.objects.count() == 1
@@ -130,7 +140,9 @@ def test_poll_budget_must_be_positive(club, organizer, budget, message):
 
 def test_poll_closing_time_in_the_past_is_refused(club, organizer):
     with pytest.raises(RuleViolation, match="future"):
-        open_poll(club=club, opened_by=organizer, closes_at=timezone.now() - dt.timedelta(minutes=1))
+        open_poll(
+            club=club, opened_by=organizer, closes_at=timezone.now() - dt.timedelta(minutes=1)
+        )
 
 
 def test_poll_opened_at_is_when_it_opens_not_when_code_loaded(club, organizer):
@@ -198,7 +210,9 @@ def test_vote_by_member_of_another_club_is_refused(poll, dpo, outsider, organize
 
 def test_vote_for_suggestion_of_another_club_is_refused(poll, member_ship, organizer):
     other = create_club(creator=organizer, name="Other", slug="other")
-    foreign = suggest_paper(club=other, suggested_by=organizer, link="1706.03762", title="T", pitch="p")
+    foreign = suggest_paper(
+        club=other, suggested_by=organizer, link="1706.03762", title="T", pitch="p"
+    )
 
     with pytest.raises(RuleViolation, match="not on this club's ballot"):
         set_vote(poll=poll, membership=member_ship, suggestion=foreign, approve=True)
@@ -251,7 +265,10 @@ def test_close_stores_tally_winner_and_schedules_next_session(
     ]
     meeting = Meeting.objects.get()
     assert (meeting.number, meeting.source, meeting.poll, list(meeting.suggestions.all())) == (
-        1, "vote", closed, [dpo]
+        1,
+        "vote",
+        closed,
+        [dpo],
     )
     local = meeting.starts_at.astimezone(club.tz)
     assert (local.weekday(), local.time()) == (club.meeting_weekday, club.meeting_time)
@@ -265,7 +282,9 @@ def test_tie_goes_to_the_paper_on_fewer_earlier_ballots(club, organizer, member_
     vote(first, member_ship, lora)
     close_poll(poll=first, closed_by=organizer)  # LoRA wins; DPO has now stood in one poll
     Meeting.objects.get().suggestions.update(state="read")
-    flash = suggest_paper(club=club, suggested_by=organizer, link="2205.14135", title="FA", pitch="x")
+    flash = suggest_paper(
+        club=club, suggested_by=organizer, link="2205.14135", title="FA", pitch="x"
+    )
     second = open_poll(club=club, opened_by=organizer)
     vote(second, member_ship, dpo, flash)
 
@@ -305,7 +324,9 @@ def test_closing_twice_is_refused_and_keeps_one_result(poll, organizer, member_s
 def test_due_poll_closes_at_its_closing_time(poll, member_ship, dpo):
     vote(poll, member_ship, dpo)
     deadline = timezone.now() - dt.timedelta(minutes=5)
-    Poll.objects.filter(pk=poll.pk).update(opened_at=deadline - dt.timedelta(days=1), closes_at=deadline)
+    Poll.objects.filter(pk=poll.pk).update(
+        opened_at=deadline - dt.timedelta(days=1), closes_at=deadline
+    )
 
     assert close_due_polls() == 1
 
@@ -336,7 +357,11 @@ def test_override_winner_records_reason_and_moves_the_session(
     poll.refresh_from_db()
     dpo.refresh_from_db()
     lora.refresh_from_db()
-    assert (poll.winner, poll.override_reason, poll.overridden_by) == (lora, "Presenter away", organizer)
+    assert (poll.winner, poll.override_reason, poll.overridden_by) == (
+        lora,
+        "Presenter away",
+        organizer,
+    )
     assert (dpo.state, lora.state) == ("open", "chosen")
     assert list(Meeting.objects.get().suggestions.all()) == [lora]
 

@@ -49,7 +49,9 @@ def test_suggest_list_region_refreshes_with_the_new_paper(member_client, club, m
 
 
 def test_suggest_duplicate_explains_with_a_link_and_writes_nothing(member_client, club, organizer):
-    existing = suggest_paper(club=club, suggested_by=organizer, link="2305.18290", title="DPO", pitch="p")
+    existing = suggest_paper(
+        club=club, suggested_by=organizer, link="2305.18290", title="DPO", pitch="p"
+    )
 
     response = member_client.post(
         reverse("papers:suggest", args=[club.slug]),
@@ -266,7 +268,9 @@ def test_members_cannot_open_or_close_polls(member_client, club, organizer, memb
 @pytest.fixture
 def ballot(club, organizer, member):
     papers = [
-        suggest_paper(club=club, suggested_by=member, link=f"2401.0000{i}", title=f"Paper {i}", pitch="p")
+        suggest_paper(
+            club=club, suggested_by=member, link=f"2401.0000{i}", title=f"Paper {i}", pitch="p"
+        )
         for i in range(3)
     ]
     return open_poll(club=club, opened_by=organizer, budget=2), papers
@@ -293,7 +297,9 @@ def test_vote_with_htmx_returns_the_candidate_and_a_vote_event(member_client, cl
 
 def test_votes_left_region_reflects_the_vote(member_client, club, ballot, member):
     poll, papers = ballot
-    set_vote(poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True
+    )
 
     response = member_client.get(
         reverse("clubs:detail", args=[club.slug]), HTTP_HX_TARGET="ballot-status", **HTMX
@@ -314,7 +320,9 @@ def test_page_shows_member_has_not_voted_yet(member_client, club, ballot):
 
 def test_take_back_a_vote(member_client, club, ballot, member):
     poll, papers = ballot
-    set_vote(poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True
+    )
 
     response = member_client.post(vote_url(club, poll, papers[0]), {"approve": "0"}, **HTMX)
 
@@ -370,12 +378,16 @@ def test_vote_by_outsider_is_refused(client, club, ballot, outsider):
     assert Vote.objects.count() == 0
 
 
-def test_vote_for_another_clubs_suggestion_is_refused_with_400(member_client, club, ballot, organizer):
+def test_vote_for_another_clubs_suggestion_is_refused_with_400(
+    member_client, club, ballot, organizer
+):
     from clubs.services import create_club
 
     poll, _ = ballot
     other = create_club(creator=organizer, name="Other", slug="other")
-    foreign = suggest_paper(club=other, suggested_by=organizer, link="1706.03762", title="T", pitch="p")
+    foreign = suggest_paper(
+        club=other, suggested_by=organizer, link="1706.03762", title="T", pitch="p"
+    )
 
     response = member_client.post(vote_url(club, poll, foreign), {"approve": "1"}, **HTMX)
 
@@ -401,7 +413,9 @@ def test_vote_on_another_clubs_poll_through_this_club_is_not_found(
 def test_anonymous_vote_is_sent_to_sign_in(client, club, ballot):
     poll, papers = ballot
 
-    response = client.post(vote_url(club, poll, papers[0]), {"approve": "1"}, **htmx_from("/c/asia/"))
+    response = client.post(
+        vote_url(club, poll, papers[0]), {"approve": "1"}, **htmx_from("/c/asia/")
+    )
 
     assert "HX-Redirect" in response
     assert Vote.objects.count() == 0
@@ -410,16 +424,18 @@ def test_anonymous_vote_is_sent_to_sign_in(client, club, ballot):
 def test_live_results_show_counts(member_client, club, organizer, member):
     paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="P", pitch="p")
     poll = open_poll(club=club, opened_by=organizer, show_live_results=True)
-    set_vote(poll=poll, membership=club.memberships.get(user=organizer), suggestion=paper, approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=organizer), suggestion=paper, approve=True
+    )
 
     response = member_client.post(vote_url(club, poll, paper), {"approve": "1"}, **HTMX)
 
-    assert '<strong>2</strong> votes' in response.content.decode()
+    assert "<strong>2</strong> votes" in response.content.decode()
 
 
 def test_htmx_config_keeps_requests_on_our_origin_and_scripts_off(client):
     html = client.get("/").content.decode()
-    config = json.loads(html.split("name=\"htmx-config\" content='")[1].split("'>")[0])
+    config = json.loads(html.split('name="htmx-config" content=\'')[1].split("'>")[0])
 
     assert config["selfRequestsOnly"] is True
     assert config["allowScriptTags"] is False
@@ -433,7 +449,9 @@ def test_organizer_closes_poll_and_result_page_shows_counts_rule_and_closer(
     organizer_client, club, ballot, member
 ):
     poll, papers = ballot
-    set_vote(poll=poll, membership=club.memberships.get(user=member), suggestion=papers[1], approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[1], approve=True
+    )
 
     response = organizer_client.post(
         reverse("papers:poll_close", args=[club.slug, poll.pk]), follow=True
@@ -455,7 +473,9 @@ def test_result_page_is_public_for_public_club(client, club, ballot, organizer):
     assert response.status_code == 200
 
 
-def test_result_page_of_private_club_is_not_found_for_outsiders(client, private_club, organizer, outsider):
+def test_result_page_of_private_club_is_not_found_for_outsiders(
+    client, private_club, organizer, outsider
+):
     poll = open_poll(club=private_club, opened_by=organizer)
     client.force_login(outsider)
 
@@ -464,9 +484,12 @@ def test_result_page_of_private_club_is_not_found_for_outsiders(client, private_
 
 def test_viewing_a_due_poll_closes_it(client, club, ballot, member):
     poll, papers = ballot
-    set_vote(poll=poll, membership=club.memberships.get(user=member), suggestion=papers[2], approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[2], approve=True
+    )
     Poll.objects.filter(pk=poll.pk).update(
-        opened_at=timezone.now() - dt.timedelta(days=2), closes_at=timezone.now() - dt.timedelta(hours=1)
+        opened_at=timezone.now() - dt.timedelta(days=2),
+        closes_at=timezone.now() - dt.timedelta(hours=1),
     )
 
     body = client.get(reverse("papers:poll", args=[club.slug, poll.pk])).content.decode()
@@ -477,7 +500,9 @@ def test_viewing_a_due_poll_closes_it(client, club, ballot, member):
 
 def test_organizer_overrides_winner_with_reason(organizer_client, club, ballot, member):
     poll, papers = ballot
-    set_vote(poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True
+    )
     close_poll(poll=poll, closed_by=None)
 
     response = organizer_client.post(
@@ -517,7 +542,14 @@ def test_ballot_query_count_does_not_grow_with_candidates(
     with CaptureQueriesContext(connection) as one:
         member_client.get(url)
     for i in range(2, 20):
-        paper = suggest_paper(club=club, suggested_by=member, link=f"2401.{i:05d}", title=f"P{i}", pitch="p")
-        set_vote(poll=poll, membership=club.memberships.get(user=organizer), suggestion=paper, approve=i < 5)
+        paper = suggest_paper(
+            club=club, suggested_by=member, link=f"2401.{i:05d}", title=f"P{i}", pitch="p"
+        )
+        set_vote(
+            poll=poll,
+            membership=club.memberships.get(user=organizer),
+            suggestion=paper,
+            approve=i < 5,
+        )
     with django_assert_num_queries(len(one.captured_queries)):
         member_client.get(url)

@@ -1,0 +1,140 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def sign_up(client, email):
+    return client.post(
+        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+
+def test_sign_up_requires_email_verification_then_signs_in(client, django_user_model):
+    response = sign_up(client, "new@example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    user = django_user_model.objects.get(email="new@example.com")
+    assert user.display_name == "new"
+    assert "_auth_user_id" not in client.session
+
+    link = re.search(
+        r"https://testserver(/accounts/confirm-email/\S+/)", mail.outbox[0].body
+    ).group(1)
+    client.post(link)
+
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_sign_in_before_verifying_is_held_back(client, django_user_model):
+    sign_up(client, "new@example.com")
+    client.logout()
+
+    response = client.post(
+        reverse("account_login"), {"login": "new@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_up_with_a_known_address_answers_the_same(client, member):
+    known = sign_up(client, "member@example.com")
+    client.logout()
+    unknown = sign_up(client, "fresh@example.com")
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+
+
+def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client, member):
+    known = client.post(reverse("account_reset_password"), {"email": "member@example.com"})
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+
+
+def test_sign_in_by_email_and_sign_out(client, member):
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    response = client.post(
+        reverse("account_login"),
+        {"login": "member@example.com", "password": "a-strong-test-password"},
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+    client.post(reverse("account_logout"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_password_is_refused_with_a_message(client, member):
+    response = client.post(
+        reverse("account_login"), {"login": "member@example.com", "password": "nope"}
+    )
+
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_allauth_rate_limits_are_on(settings):
+    assert settings.ACCOUNT_RATE_LIMITS_ENABLED is True
+    assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+
+
+def test_social_sign_in_is_absent_without_keys(client):
+    html = client.get(reverse("account_login")).content.decode()
+
+    assert "GitHub" not in html
+    assert "Discord" not in html
+
+
+def test_profile_updates_name_and_time_zone(member_client, member):
+    response = member_client.post(
+        reverse("profile"), {"display_name": "Maxine", "time_zone": "Asia/Tokyo"}
+    )
+
+    member.refresh_from_db()
+    assert response.status_code == 302
+    assert (member.display_name, member.time_zone) == ("Maxine", "Asia/Tokyo")
+
+
+def test_profile_rejects_unknown_time_zone_and_blank_name(member_client, member):
+    response = member_client.post(
+        reverse("profile"), {"display_name": " ", "time_zone": "Nowhere/City"}
+    )
+
+    member.refresh_from_db()
+    assert response.status_code == 422
+    assert (member.display_name, member.time_zone) == ("Max Member", "UTC")
+
+
+def test_profile_requires_sign_in(client):
+    assert client.get(reverse("profile")).status_code == 302
+
+
+def test_times_are_shown_in_the_viewers_zone_beside_the_clubs(client, club, member):
+    import datetime as dt
+
+    from papers.services import suggest_paper
+    from sessions.services import schedule_meeting
+
+    member.time_zone = "Europe/London"
+    member.save()
+    paper = suggest_paper(club=club, suggested_by=member, link="1706.03762", title="A", pitch="p")
+    meeting = schedule_meeting(
+        club=club, suggestions=[paper], starts_at=dt.datetime(2030, 1, 9, 12, 0, tzinfo=dt.UTC)
+    )
+    client.force_login(member)
+
+    html = client.get(meeting.get_absolute_url()).content.decode()
+
+    assert "Wed 9 Jan 2030, 20:00 +08" in html
+    assert "(12:00 GMT your time)" in html

@@ -1,0 +1,147 @@
+"""Concurrent voting against PostgreSQL, with real connections (one per thread)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from clubs.services import create_club, join_club
+from paperclub.errors import RuleViolation
+from papers.models import Poll, Tally, Vote
+from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from sessions.models import Meeting
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL"
+    ),
+]
+
+
+def run_together(functions):
+    """Start every function at the same moment, each in its own thread and connection."""
+    barrier = threading.Barrier(len(functions))
+    results: list = [None] * len(functions)
+
+    def worker(i, fn):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as error:
+            results[i] = error
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def setup(django_user_model):
+    owner = django_user_model.objects.create_user(email="owner@example.com", password="x")
+    club = create_club(creator=owner, name="Race", slug="race")
+    papers = [
+        suggest_paper(club=club, suggested_by=owner, link=f"2401.{i:05d}", title=f"P{i}", pitch="p")
+        for i in range(6)
+    ]
+    members = []
+    for i in range(20):
+        user = django_user_model.objects.create_user(email=f"m{i}@example.com", password="x")
+        members.append(join_club(club=club, user=user))
+    poll = open_poll(club=club, opened_by=owner, budget=3)
+    return club, poll, papers, members, owner
+
+
+def test_members_voting_at_the_same_moment_lose_nothing(setup):
+    _, poll, papers, members, _ = setup
+
+    results = run_together(
+        [
+            lambda m=m, p=p: set_vote(poll=poll, membership=m, suggestion=p, approve=True)
+            for m in members
+            for p in papers[:2]
+        ]
+    )
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert Vote.objects.filter(suggestion=papers[0]).count() == 20
+    assert Vote.objects.filter(suggestion=papers[1]).count() == 20
+
+
+def test_double_click_leaves_one_vote(setup):
+    _, poll, papers, members, _ = setup
+
+    run_together(
+        [lambda: set_vote(poll=poll, membership=members[0], suggestion=papers[0], approve=True)] * 8
+    )
+
+    assert Vote.objects.filter(membership=members[0]).count() == 1
+
+
+def naive_set_vote(*, poll, membership, suggestion, approve):
+    """What a view without locks would do: check the budget, then insert."""
+    poll = Poll.objects.get(pk=poll.pk)
+    if not poll.is_open():
+        raise RuleViolation("closed")
+    used = Vote.objects.filter(poll=poll, membership=membership).count()
+    time.sleep(0.05)  # the request is busy elsewhere; another request runs meanwhile
+    if used >= poll.budget:
+        raise RuleViolation("budget")
+    Vote.objects.get_or_create(poll=poll, membership=membership, suggestion=suggestion)
+
+
+@pytest.mark.parametrize(
+    "vote",
+    [set_vote, pytest.param(naive_set_vote, marks=pytest.mark.xfail(strict=True, reason="naive"))],
+    ids=["service", "naive"],
+)
+def test_fast_clicks_never_exceed_the_budget(setup, vote):
+    _, poll, papers, members, _ = setup
+    member = members[0]
+
+    results = run_together(
+        [lambda p=p: vote(poll=poll, membership=member, suggestion=p, approve=True) for p in papers]
+    )
+
+    refused = [r for r in results if isinstance(r, RuleViolation)]
+    assert Vote.objects.filter(membership=member).count() == 3
+    assert len(refused) == 3
+
+
+def test_votes_racing_the_close_either_count_or_are_refused(setup):
+    _, poll, papers, members, owner = setup
+
+    def close():
+        time.sleep(0.01)
+        return close_poll(poll=poll, closed_by=owner)
+
+    voters = [
+        lambda m=m: set_vote(poll=poll, membership=m, suggestion=papers[0], approve=True)
+        for m in members
+    ]
+    results = run_together([*voters, close])
+
+    acknowledged = sum(1 for r in results[:-1] if not isinstance(r, Exception))
+    refused = [r for r in results[:-1] if isinstance(r, Exception)]
+    assert all(isinstance(r, RuleViolation) and "closed" in r.message for r in refused)
+    tally = Tally.objects.get(poll=poll, suggestion=papers[0])
+    assert tally.votes == acknowledged == Vote.objects.filter(suggestion=papers[0]).count()
+
+
+def test_two_organizers_closing_at_once_make_one_result(setup):
+    club, poll, papers, members, owner = setup
+    set_vote(poll=poll, membership=members[0], suggestion=papers[0], approve=True)
+
+    results = run_together([lambda: close_poll(poll=poll, closed_by=owner)] * 2)
+
+    assert sum(isinstance(r, RuleViolation) for r in results) == 1
+    assert Tally.objects.filter(poll=poll).count() == len(papers)
+    assert Meeting.objects.filter(club=club).count() == 1
