@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/paperclub
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-postgres fmt lint migrations-check check-deploy serve-prod
+.PHONY: install run test test-e2e test-postgres fmt lint migrations-check check-deploy serve-prod
 
 # uv itself, when the machine has none: a private virtualenv holding it.
 $(CURDIR)/.uv-bootstrap/bin/uv:
@@ -14,6 +14,9 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 
 install: $(UV)
 	$(UV) sync --frozen --quiet
+	@# axe-core for the browser tests' accessibility checks, when npm is available.
+	@if command -v npm >/dev/null && [ ! -f node_modules/axe-core/axe.min.js ]; then \
+	  npm ci --no-audit --no-fund --silent; fi
 
 run: install
 	DEBUG=1 DATABASE_URL= $(UV) run python manage.py migrate --noinput
@@ -21,8 +24,14 @@ run: install
 	@echo "Paper Club is at http://$(HOST):$(PORT)/"
 	DEBUG=1 DATABASE_URL= $(UV) run python manage.py runserver $(HOST):$(PORT)
 
+# The whole suite; the browser tests in it run when Chromium is installed.
 test: install
 	$(UV) run pytest $(PYTEST_ARGS)
+
+# Only the browser tests (Playwright + Debian's Chromium); screenshots go to test-artifacts/.
+test-e2e: install
+	@command -v chromium >/dev/null || { echo "Install Chromium first: apt-get install chromium"; exit 1; }
+	$(UV) run pytest tests/e2e $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(MAKE) test

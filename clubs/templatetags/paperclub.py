@@ -15,7 +15,7 @@ def when(context, moment, club, fmt="D j M Y, H:i"):
     if moment is None:
         return ""
     local = timezone.localtime(moment, club.tz)
-    text = f"{date_format(local, fmt)} {local.tzname()}"
+    text = f"{date_format(local, fmt)} {zone_label(local)}"
     user = context.get("user")
     viewer_tz = timezone.get_current_timezone()
     if user is not None and user.is_authenticated and viewer_tz.key != club.tz.key:
@@ -30,6 +30,14 @@ def when(context, moment, club, fmt="D j M Y, H:i"):
             mine.tzname(),
         )
     return format_html('<time datetime="{}">{}</time>', moment.isoformat(), text)
+
+
+def zone_label(moment) -> str:
+    """ "CET" where the zone has a letter abbreviation, else its name: "(Asia/Singapore)"."""
+    abbreviation = moment.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return f"({moment.tzinfo.key.replace('_', ' ')})"
 
 
 @register.filter

@@ -136,5 +136,5 @@ def test_times_are_shown_in_the_viewers_zone_beside_the_clubs(client, club, memb
 
     html = client.get(meeting.get_absolute_url()).content.decode()
 
-    assert "Wed 9 Jan 2030, 20:00 +08" in html
+    assert "Wed 9 Jan 2030, 20:00 (Asia/Singapore)" in html
     assert "(12:00 GMT your time)" in html

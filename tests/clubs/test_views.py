@@ -307,8 +307,7 @@ def test_club_rules_markdown_is_sanitized(client, organizer):
         name="XSS",
         slug="xss",
         rules=(
-            "**ok** <script>alert(1)</script> [x](javascript:alert(1)) "
-            "<img src=x onerror=alert(1)>"
+            "**ok** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
         ),
     )
 

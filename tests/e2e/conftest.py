@@ -1,0 +1,143 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+            if CHROMIUM is None:
+                item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _http_cookies(settings):
+    # The live server speaks plain http; production cookies are https-only.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+class Problems:
+    """JavaScript errors, Content Security Policy violations and server errors seen in a page.
+
+    Chromium also logs every 4xx response as a console error; those are the app's
+    deliberate refusals (a 409 for a vote past the budget) and are checked by the tests.
+    """
+
+    def __init__(self):
+        self.items: list[str] = []
+
+    def watch(self, page):
+        page.on("pageerror", lambda error: self.items.append(f"{page.url}: {error}"))
+        page.on("console", lambda msg: self._console(page, msg))
+        page.on(
+            "response",
+            lambda r: r.status >= 500 and self.items.append(f"{r.url}: HTTP {r.status}"),
+        )
+        return page
+
+    def _console(self, page, msg):
+        refusal = re.search(r"status of 4\d\d", msg.text) and "Failed to load resource" in msg.text
+        if msg.type == "error" and not refusal:
+            self.items.append(f"{page.url}: {msg.text}")
+
+
+@pytest.fixture
+def problems():
+    found = Problems()
+    yield found
+    assert found.items == []
+
+
+@pytest.fixture
+def new_page(browser, live_server, problems):
+    """Open a page in a fresh browser context (its own cookies): one per person."""
+    contexts = []
+
+    def open_page(width=1280, height=900, color_scheme="light"):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": height},
+            color_scheme=color_scheme,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return problems.watch(context.new_page())
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_up(page, email: str) -> None:
+    """Sign up through the form and follow the verification link from the email."""
+    from django.core import mail
+
+    sent = len(mail.outbox)
+    page.goto("/accounts/signup/")
+    page.locator("#id_email").fill(email)
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    page.wait_for_url("**/accounts/confirm-email/")
+    body = mail.outbox[sent].body
+    path = re.search(r"https?://[^/]+(/accounts/confirm-email/\S+/)", body).group(1)
+    page.goto(path)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(lambda url: "/confirm-email/" not in url)
+
+
+def run_axe(page) -> list[dict]:
+    """Serious and critical accessibility violations on the current page."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
