@@ -63,7 +63,7 @@ class ClubForm(forms.ModelForm):
             "joining": forms.RadioSelect,
         }
         help_texts = {
-            "slug": "The club's address: /c/<slug>/. Leave empty to derive it from the name.",
+            "slug": "The club's address: /c/your-slug/. Leave empty to derive it from the name.",
             "rules": "Markdown. How the club runs: what to read before, how the vote works…",
             "meeting_duration": "Minutes, 5 to 600.",
         }

@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,7 +41,15 @@ class ClubQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
     def with_member_counts(self):
-        return self.annotate(member_count=models.Count("memberships", distinct=True))
+        # A subquery, so the count stays right when the query also filters on memberships.
+        counts = (
+            Membership.objects.filter(club=models.OuterRef("pk"))
+            .order_by()
+            .values("club")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(member_count=Coalesce(models.Subquery(counts), 0))
 
 
 class Club(models.Model):

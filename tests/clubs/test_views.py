@@ -123,6 +123,15 @@ def test_home_lists_my_clubs_and_public_clubs(member_client, club, private_club)
     assert list(response.context["public_clubs"]) == []
 
 
+def test_home_counts_every_member_of_my_clubs(member_client, club, outsider):
+    join_club(club=club, user=outsider)
+
+    response = member_client.get("/")
+
+    assert [c.member_count for c in response.context["my_clubs"]] == [3]
+    assert "3 members" in response.content.decode()
+
+
 def test_public_club_page_is_readable_anonymously(client, club):
     response = client.get(reverse("clubs:detail", args=[club.slug]))
 

@@ -1,0 +1,118 @@
+"""Accessibility, keyboard use and layout of the main pages, on the demo data."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from papers.models import Poll
+from tests.e2e.conftest import no_horizontal_scroll, run_axe, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLUB = "/c/asia-paper-club/"
+
+
+@pytest.fixture
+def demo(live_server):
+    call_command("seed_demo", verbosity=0)
+    closed = Poll.objects.filter(club__slug="asia-paper-club", closed_at__isnull=False).get()
+    return {
+        "home": "/",
+        "club": CLUB,
+        "session": f"{CLUB}sessions/1/",
+        "timeline": f"{CLUB}sessions/",
+        "poll-result": f"{CLUB}polls/{closed.pk}/",
+        "sign-in": "/accounts/login/",
+    }
+
+
+def sign_in(page, email="member@example.com"):
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill("paperclub-demo")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_main_pages_have_no_serious_accessibility_violations(new_page, demo, color_scheme):
+    anonymous = new_page(color_scheme=color_scheme)
+    member = new_page(color_scheme=color_scheme)
+    sign_in(member)
+
+    found = {}
+    for name, url in demo.items():
+        anonymous.goto(url)
+        found[f"{name} (anonymous)"] = run_axe(anonymous)
+    for name in ("club", "session", "poll-result"):  # the suggest form and ballot are on "club"
+        member.goto(demo[name])
+        found[f"{name} (member)"] = run_axe(member)
+
+    assert {page: v for page, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
+def test_pages_fit_the_screen_and_are_saved_as_screenshots(new_page, demo, width, height):
+    page = new_page(width=width, height=height)
+    page.goto(demo["sign-in"])
+    screenshot(page, f"sign-in-{width}")
+    overflowing = [] if no_horizontal_scroll(page) else ["sign-in"]
+    sign_in(page, "organizer@example.com")
+    pages = {
+        **{k: v for k, v in demo.items() if k != "sign-in"},
+        "members": f"{CLUB}members/",
+        "new-club": "/clubs/new/",
+        "notes": f"{CLUB}sessions/1/notes/",
+    }
+    for name, url in pages.items():
+        page.goto(url)
+        screenshot(page, f"{name}-{width}")
+        if not no_horizontal_scroll(page):
+            overflowing.append(name)
+
+    assert overflowing == []
+
+
+def test_vote_with_the_keyboard_alone(new_page, demo):
+    page = new_page()
+    sign_in(page)
+    page.goto(CLUB)
+    status = page.locator("#ballot-status")
+    expect(status).to_contain_text("You have not voted yet")
+
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.className")
+        if "vote-button" in focused:
+            break
+    else:
+        pytest.fail("No vote button is reachable with Tab")
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("Enter")
+
+    title = label.removeprefix("Vote for ")
+    expect(page.get_by_role("button", name=f"Remove your vote for {title}")).to_be_visible()
+    expect(status).to_contain_text("You have voted")
+
+
+def test_skip_link_is_the_first_stop_and_moves_to_the_content(new_page, demo):
+    page = new_page()
+    page.goto(CLUB)
+
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    page.keyboard.press("Enter")
+
+    assert page.url.endswith("#main")
+
+
+def test_pages_work_without_javascript(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page)
+    page.goto(CLUB)
+
+    page.locator("li.suggestion").first.get_by_role("button", name="Vote for").click()
+
+    expect(page.locator("#ballot-status")).to_contain_text("You have voted")
+    context.close()
