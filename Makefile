@@ -19,10 +19,10 @@ install: $(UV)
 	  npm ci --no-audit --no-fund --silent; fi
 
 run: install
-	DEBUG=1 DATABASE_URL= $(UV) run python manage.py migrate --noinput
-	DEBUG=1 DATABASE_URL= $(UV) run python manage.py seed_demo
+	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py migrate --noinput
+	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py seed_demo
 	@echo "Paper Club is at http://$(HOST):$(PORT)/"
-	DEBUG=1 DATABASE_URL= $(UV) run python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; the browser tests in it run when Chromium is installed.
 test: install

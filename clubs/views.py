@@ -63,18 +63,16 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def club_page_context(request: HttpRequest, access: ClubAccess) -> dict:
-    club = access.club
-    close_due_polls(club=club)
-    poll = Poll.objects.filter(club=club).unclosed().first()
-    suggestions = Suggestion.objects.filter(club=club).backlog().with_people()
+def ballot_context(access: ClubAccess, poll: Poll | None) -> dict:
+    """What the ballot regions of the club page need: the candidates and the viewer's votes."""
+    suggestions = Suggestion.objects.filter(club=access.club).backlog().with_people()
     votes_used = 0
     if poll is not None:
         suggestions = suggestions.with_vote_counts(poll).with_my_votes(poll, access.membership)
         if access.membership is not None:
             votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
     return {
-        "club": club,
+        "club": access.club,
         "access": access,
         "poll": poll,
         "suggestions": suggestions,
@@ -84,13 +82,13 @@ def club_page_context(request: HttpRequest, access: ClubAccess) -> dict:
     }
 
 
-@require_GET
-def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    access = club_for_reader(request, slug)
-    context = club_page_context(request, access)
-    if request.htmx and request.htmx.target in CLUB_PAGE_REGIONS:
-        return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
+def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict:
+    """Everything the club page shows (or only its htmx regions)."""
     club = access.club
+    close_due_polls(club=club)
+    context = ballot_context(access, Poll.objects.filter(club=club).unclosed().first())
+    if regions_only:
+        return context
     context.update(
         next_meeting=Meeting.objects.filter(club=club).upcoming().with_papers().first(),
         recent_meetings=Meeting.objects.filter(club=club, state=Meeting.State.HELD)
@@ -101,7 +99,16 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
     )
-    return render(request, "clubs/club_detail.html", context)
+    return context
+
+
+@require_GET
+def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    if request.htmx and request.htmx.target in CLUB_PAGE_REGIONS:
+        context = club_page_context(access, regions_only=True)
+        return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
+    return render(request, "clubs/club_detail.html", club_page_context(access))
 
 
 @login_required

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -19,6 +20,19 @@ def login_required(view):
             back = request.htmx.current_url_abs_path or "/"
             login = resolve_url(settings.LOGIN_URL)
             return HttpResponseClientRedirect(f"{login}?{urlencode({'next': back})}")
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(_back_to(request))
 
     return wrapper
+
+
+def _back_to(request) -> str:
+    """Where to return after signing in: this page, or for a POST the page it came from
+    (a POST-only URL would answer the browser's GET with 405)."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return "/"

@@ -76,7 +76,7 @@ TEMPLATES = [
 # Database: SQLite in the project folder unless DATABASE_URL says otherwise.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         # A new PostgreSQL connection per request is much slower than reusing one.
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
@@ -185,7 +185,9 @@ ACCOUNT_EMAIL_VERIFICATION = env_str(
     "ACCOUNT_EMAIL_VERIFICATION", "optional" if DEBUG else "mandatory"
 )
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_RATE_LIMITS_ENABLED = True
+# allauth's rate limits (on by default) count per client IP. Behind the reverse proxy the
+# README asks for, the client is the last X-Forwarded-For hop the proxy added.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1)
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
@@ -200,6 +202,7 @@ for provider in ("github", "discord"):
             "APPS": [{"client_id": client_id, "secret": secret, "key": ""}]
         }
 
+CSRF_FAILURE_VIEW = "paperclub.views.csrf_failure"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from paperclub.errors import RuleViolation
+from paperclub.validators import plausible_moment
 from papers.models import Suggestion
 from papers.services import identify_paper
 
@@ -41,15 +42,23 @@ class SuggestForm(forms.Form):
 
 
 class SuggestionEditForm(forms.ModelForm):
+    """The pitch; the club's takeaway is the organizers' to write."""
+
     class Meta:
         model = Suggestion
         fields = ["pitch", "takeaway"]
         widgets = {"pitch": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, organizer: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not organizer:
+            del self.fields["takeaway"]
+
 
 class PollForm(forms.Form):
     closes_at = forms.DateTimeField(
         required=False,
+        validators=[plausible_moment],
         label="Voting closes",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In the club's time zone. Leave empty to close it by hand.",

@@ -10,8 +10,17 @@ _OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/\d{7})"
 _ID = rf"(?:{_NEW}|{_OLD})(?:v\d+)?"
 
 _BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
-_HOSTS = ("arxiv.org", "export.arxiv.org", "huggingface.co", "alphaxiv.org")
-_PATH = re.compile(rf"^/(?:abs|pdf|html|papers|overview)/{_ID}(?:\.pdf)?/?$")
+_HOSTS = (
+    "arxiv.org",
+    "export.arxiv.org",
+    "huggingface.co",
+    "alphaxiv.org",
+    "doi.org",
+    "dx.doi.org",
+)
+_PATH = re.compile(
+    rf"^/(?:abs/|pdf/|html/|papers/|overview/|10\.48550/arxiv\.){_ID}(?:\.pdf)?/?$", re.IGNORECASE
+)
 
 _TRACKING_PARAMS = re.compile(r"^(utm_.*|ref|ref_src|fbclid|gclid)$")
 
@@ -63,9 +72,12 @@ def normalize_url(url: str) -> str:
 
     Lower-cases scheme and host, drops ``www.``, the fragment, tracking parameters,
     default ports and a trailing slash, sorts the query, and treats http as https.
+    Raises ValueError for text that is not a well-formed URL (a bad port, a broken IPv6 host).
     """
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().removeprefix("www.")
+    if not host:
+        raise ValueError("no host")
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     query = sorted(

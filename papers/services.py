@@ -20,6 +20,9 @@ TIE_BREAK_RULE = (
 )
 
 
+MAX_LINK = 500  # Paper.url and Paper.url_key hold this many characters
+
+
 class DuplicateSuggestion(RuleViolation):
     """The club already has this paper. `suggestion` is the row it has."""
 
@@ -29,18 +32,19 @@ class DuplicateSuggestion(RuleViolation):
 
 
 def duplicate_message(suggestion: Suggestion) -> str:
+    tz = suggestion.club.tz
     if suggestion.state == State.READ:
         meeting = suggestion.meetings.order_by("-starts_at").first()
         if meeting:
-            return (
-                f"The club already read this on {meeting.starts_at:%d %b %Y}, "
-                f"session #{meeting.number}."
-            )
+            day = timezone.localtime(meeting.starts_at, tz)
+            return f"The club already read this on {day:%d %b %Y}, session #{meeting.number}."
         return "The club already read this."
     if suggestion.state == State.CHOSEN:
         return "This paper is already chosen for an upcoming session."
     who = suggestion.suggested_by or "a former member"
-    return f"Already suggested by {who} on {suggestion.created_at:%d %b %Y}."
+    return (
+        f"Already suggested by {who} on {timezone.localtime(suggestion.created_at, tz):%d %b %Y}."
+    )
 
 
 def identify_paper(link: str) -> tuple[str | None, str | None]:
@@ -48,6 +52,8 @@ def identify_paper(link: str) -> tuple[str | None, str | None]:
     link = (link or "").strip()
     if not link:
         raise RuleViolation("Paste an arXiv ID or a link to the paper.", status=400)
+    if len(link) > MAX_LINK or any(ord(c) < 32 or ord(c) == 127 for c in link):
+        raise RuleViolation("That link is too long or has control characters.", status=400)
     arxiv_id = normalize_arxiv_id(link)
     if arxiv_id:
         return arxiv_id, None
@@ -55,7 +61,13 @@ def identify_paper(link: str) -> tuple[str | None, str | None]:
         raise RuleViolation(
             "That is neither an arXiv ID (like 2305.18290) nor a web link (https://…).", status=400
         )
-    return None, normalize_url(link)
+    try:
+        url_key = normalize_url(link)
+    except ValueError:
+        raise RuleViolation("That link is not a well-formed web address.", status=400) from None
+    if len(url_key) > MAX_LINK:
+        raise RuleViolation("That link is too long.", status=400)
+    return None, url_key
 
 
 def find_paper(link: str) -> Paper | None:
@@ -204,19 +216,15 @@ def open_poll(
         raise RuleViolation("This club already has an open poll. Close it first.") from None
 
 
-def _lock_poll_for_voting(poll_id: int) -> Poll:
-    """Read the poll after taking a shared row lock.
+def _share_lock(model, pk: int) -> None:
+    """Take a shared row lock on PostgreSQL (SQLite has one writer at a time anyway).
 
-    Votes share the lock with each other, but closing takes an exclusive lock, so a
-    vote either commits before the close reads the votes, or sees the poll closed.
-    SQLite has one writer at a time, which gives the same guarantee.
+    Votes share these locks with each other; closing a poll and withdrawing a paper
+    take exclusive locks, so a vote either commits before them or sees their result.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {Poll._meta.db_table} WHERE id = %s FOR SHARE", [poll_id]
-            )
-    return Poll.objects.select_related("club").get(pk=poll_id)
+            cursor.execute(f"SELECT 1 FROM {model._meta.db_table} WHERE id = %s FOR SHARE", [pk])
 
 
 @dataclass(frozen=True)
@@ -242,7 +250,8 @@ def set_vote(
     candidate of this club, for someone outside the club, or past the vote budget.
     Side effects: inserts or deletes at most one Vote row.
     """
-    poll = _lock_poll_for_voting(poll.pk)
+    _share_lock(Poll, poll.pk)
+    poll = Poll.objects.select_related("club").get(pk=poll.pk)
     if membership.club_id != poll.club_id:
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     if suggestion.club_id != poll.club_id:
@@ -251,6 +260,7 @@ def set_vote(
         raise RuleViolation("Voting has closed for this poll.")
     # One member's requests queue up here, so a double-click cannot exceed the budget.
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _share_lock(Suggestion, suggestion.pk)
     suggestion = Suggestion.objects.get(pk=suggestion.pk)
     mine = Vote.objects.filter(poll=poll, membership=membership)
     if approve:
@@ -289,7 +299,8 @@ def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
 def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll:
     """Count the votes once, store the result, and schedule the winner as the next session.
 
-    `closed_by` is None when the closing time closed the poll; it then closes at that time.
+    Past its closing time the poll counts as closed by the deadline (closed_by None, at
+    that time), whoever triggers the count.
     Ranking: most votes; then fewer earlier polls; then suggested first (TIE_BREAK_RULE).
     A poll with no votes closes without a winner.
     Side effects: sets Poll.closed_at/closed_by/winner/tie_break_applied; one Tally row
@@ -297,12 +308,13 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     """
     from sessions.services import schedule_meeting
 
-    poll = Poll.objects.select_for_update().select_related("club").get(pk=poll.pk)
+    poll = Poll.objects.select_for_update(of=("self",)).select_related("club").get(pk=poll.pk)
     if poll.closed_at is not None:
         raise RuleViolation("This poll is already closed.")
     now = now or timezone.now()
-    if closed_by is None and poll.closes_at is not None and poll.closes_at <= now:
-        now = poll.closes_at
+    if poll.closes_at is not None and poll.closes_at <= now:
+        # The deadline closed it; whoever triggered the count only did the bookkeeping.
+        now, closed_by = poll.closes_at, None
     candidates = list(
         Suggestion.objects.filter(club=poll.club_id, state=State.OPEN)
         .with_vote_counts(poll)
@@ -375,15 +387,15 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
         raise RuleViolation(
             "Say why the result is being overridden; it goes on the record.", status=400
         )
-    poll = Poll.objects.select_for_update().select_related("club").get(pk=poll.pk)
+    poll = Poll.objects.select_for_update(of=("self",)).select_related("club").get(pk=poll.pk)
     if poll.closed_at is None:
         raise RuleViolation("Close the poll before overriding its result.")
     if not Tally.objects.filter(poll=poll, suggestion=suggestion).exists():
         raise RuleViolation("Only a paper that was on this poll's ballot can win it.", status=400)
     if poll.winner_id == suggestion.pk:
         raise RuleViolation("That paper already won this poll.")
-    meeting = Meeting.objects.filter(poll=poll).first()
-    if meeting is not None and meeting.state != Meeting.State.SCHEDULED:
+    meeting = Meeting.objects.filter(poll=poll).exclude(state=Meeting.State.CANCELLED).first()
+    if meeting is not None and meeting.state == Meeting.State.HELD:
         raise RuleViolation("The session for this poll has already taken place.")
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.state != State.OPEN:
@@ -399,6 +411,8 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     if meeting is not None:
         meeting.suggestions.set([suggestion])
     else:
+        # A cancelled session gives its link to the poll over to the new one.
+        Meeting.objects.filter(poll=poll).update(poll=None)
         schedule_meeting(club=poll.club, suggestions=[suggestion], source="vote", poll=poll)
     return poll
 

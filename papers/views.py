@@ -3,11 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer
-from clubs.views import club_page_context
+from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
 from paperclub.http import login_required
 from papers import services
@@ -62,8 +62,7 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, f"{CLUB_PAGE}#suggest-form", context, status=422)
-    context.update(club_page_context(request, access))
-    return render(request, CLUB_PAGE, context, status=422)
+    return render(request, CLUB_PAGE, {**club_page_context(access), **context}, status=422)
 
 
 @login_required
@@ -100,13 +99,15 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
-    form = SuggestionEditForm(request.POST or None, instance=suggestion)
+    form = SuggestionEditForm(
+        request.POST or None, instance=suggestion, organizer=access.is_organizer
+    )
     if form.is_valid():
         try:
             services.edit_suggestion(
                 suggestion=suggestion,
                 pitch=form.cleaned_data["pitch"],
-                takeaway=form.cleaned_data["takeaway"],
+                takeaway=form.cleaned_data.get("takeaway"),
             )
         except RuleViolation as error:
             form.add_error(None, error.message)
@@ -159,9 +160,13 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         return response
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
-    context = club_page_context(request, access)
-    context["suggestion"] = context["suggestions"].get(pk=suggestion.pk)
-    response = render(request, f"{CLUB_PAGE}#suggestion", context)
+    context = ballot_context(access, poll)
+    # The paper's row again; a paper no longer on the list (withdrawn) leaves it.
+    context["suggestion"] = context["suggestions"].filter(pk=suggestion.pk).first()
+    if context["suggestion"] is None:
+        response = HttpResponse("")
+    else:
+        response = render(request, f"{CLUB_PAGE}#suggestion", context)
     return trigger_client_event(response, "voteCast")
 
 
@@ -186,6 +191,7 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "papers/poll_form.html", {"club": club, "form": form}, status=status)
 
 
+@require_GET
 def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, poll = poll_for_reader(request, slug, pk)
     services.close_due_polls(club=access.club)

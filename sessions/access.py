@@ -25,11 +25,16 @@ def meeting_for_organizer(request, slug: str, number: int) -> tuple[ClubAccess, 
     return access, _meeting(access, number)
 
 
-def meeting_for_note_taker(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
+def may_write_notes(access: ClubAccess, meeting: Meeting, user) -> bool:
     """Organizers and the session's presenters write the notes."""
+    if access.is_organizer:
+        return True
+    return access.is_member and any(p.pk == user.pk for p in meeting.presenters.all())
+
+
+def meeting_for_note_taker(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
     access = club_for_member(request, slug)
     meeting = _meeting(access, number)
-    is_presenter = any(p.pk == request.user.pk for p in meeting.presenters.all())
-    if not (access.is_organizer or is_presenter):
+    if not may_write_notes(access, meeting, request.user):
         raise PermissionDenied("Only organizers and the session's presenters write the notes.")
     return access, meeting

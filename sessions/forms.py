@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 
+from paperclub.validators import plausible_moment
 from papers.models import Suggestion
 from sessions.models import Meeting
 
@@ -26,6 +27,7 @@ class MeetingForm(forms.Form):
     )
     starts_at = forms.DateTimeField(
         label="Starts",
+        validators=[plausible_moment],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration = forms.IntegerField(min_value=5, max_value=600, label="Duration (minutes)")

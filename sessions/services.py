@@ -133,7 +133,9 @@ def post_notes(
     Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.state/notes_posted_*,
     Suggestion.state/takeaway.
     """
-    meeting = Meeting.objects.select_for_update().select_related("club").get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",)).select_related("club").get(pk=meeting.pk)
+    )
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled; there is nothing to take notes on.")
     questions = questions_for(meeting)

@@ -9,7 +9,12 @@ from paperclub.errors import RuleViolation
 from paperclub.http import login_required
 from paperclub.markdown import render_markdown
 from sessions import services
-from sessions.access import meeting_for_note_taker, meeting_for_organizer, meeting_for_reader
+from sessions.access import (
+    may_write_notes,
+    meeting_for_note_taker,
+    meeting_for_organizer,
+    meeting_for_reader,
+)
 from sessions.forms import MeetingForm, NotesForm
 from sessions.models import Meeting
 
@@ -28,13 +33,12 @@ def timeline(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
-    is_presenter = any(p.pk == request.user.pk for p in meeting.presenters.all())
     context = {
         "club": access.club,
         "access": access,
         "meeting": meeting,
         "sections": meeting.note_sections.all(),
-        "can_write_notes": access.is_organizer or (access.is_member and is_presenter),
+        "can_write_notes": may_write_notes(access, meeting, request.user),
     }
     return render(request, "sessions/meeting_detail.html", context)
 

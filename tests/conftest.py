@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, join_club
@@ -14,6 +15,8 @@ def _fast_test_settings(settings):
     settings.WHITENOISE_USE_FINDERS = True
     # Real password hashing costs ~0.3 s per user; tests do not test the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
 
 
 def make_user(django_user_model, email: str, name: str = ""):

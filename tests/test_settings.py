@@ -111,3 +111,9 @@ def test_sessions_app_is_labelled_meetings():
 
     assert apps.get_app_config("meetings").name == "sessions"
     assert apps.get_app_config("sessions").name == "django.contrib.sessions"
+
+
+def test_empty_database_url_means_the_default_sqlite_file():
+    result = run_manage("check", DEBUG="1", DATABASE_URL="")
+
+    assert result.returncode == 0, result.stderr

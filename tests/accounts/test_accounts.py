@@ -84,9 +84,17 @@ def test_wrong_password_is_refused_with_a_message(client, member):
     assert "_auth_user_id" not in client.session
 
 
-def test_allauth_rate_limits_are_on(settings):
-    assert settings.ACCOUNT_RATE_LIMITS_ENABLED is True
-    assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+def test_repeated_failed_sign_ins_are_rate_limited(client, member):
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    data = {"login": "member@example.com", "password": "wrong"}
+    for _ in range(5):
+        client.post(reverse("account_login"), data)
+
+    data["password"] = "a-strong-test-password"
+    response = client.post(reverse("account_login"), data)
+
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_social_sign_in_is_absent_without_keys(client):

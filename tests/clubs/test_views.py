@@ -356,3 +356,22 @@ def test_club_page_query_count_does_not_grow_with_suggestions(
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         member_client.get(url)
+
+
+def test_members_page_query_count_does_not_grow_with_members(
+    organizer_client, club, organizer, django_user_model, django_assert_num_queries
+):
+    from clubs.services import create_invite
+
+    create_invite(club=club, created_by=organizer)
+    url = reverse("clubs:members", args=[club.slug])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        organizer_client.get(url)
+    for i in range(12):
+        join_club(club=club, user=django_user_model.objects.create_user(email=f"u{i}@x.org"))
+        create_invite(club=club, created_by=organizer)
+    with django_assert_num_queries(len(small.captured_queries)):
+        organizer_client.get(url)

@@ -145,3 +145,23 @@ def test_two_organizers_closing_at_once_make_one_result(setup):
     assert sum(isinstance(r, RuleViolation) for r in results) == 1
     assert Tally.objects.filter(poll=poll).count() == len(papers)
     assert Meeting.objects.filter(club=club).count() == 1
+
+
+def test_a_vote_racing_a_withdrawal_never_lands_on_the_withdrawn_paper(setup):
+    from papers.services import withdraw_suggestion
+
+    _, poll, papers, members, _ = setup
+    target = papers[5]
+
+    results = run_together(
+        [
+            *[
+                lambda m=m: set_vote(poll=poll, membership=m, suggestion=target, approve=True)
+                for m in members[:10]
+            ],
+            lambda: withdraw_suggestion(suggestion=target),
+        ]
+    )
+
+    assert not isinstance(results[-1], Exception)
+    assert Vote.objects.filter(suggestion=target).count() == 0

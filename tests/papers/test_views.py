@@ -553,3 +553,37 @@ def test_ballot_query_count_does_not_grow_with_candidates(
         )
     with django_assert_num_queries(len(one.captured_queries)):
         member_client.get(url)
+
+
+def test_result_page_query_count_does_not_grow_with_candidates(
+    client, club, organizer, member, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def closed_poll(n):
+        papers = [
+            suggest_paper(
+                club=club,
+                suggested_by=member,
+                link=f"2402.{n:02d}{i:03d}",
+                title=f"P{i}",
+                pitch="p",
+            )
+            for i in range(n)
+        ]
+        poll = open_poll(club=club, opened_by=organizer)
+        set_vote(
+            poll=poll,
+            membership=club.memberships.get(user=member),
+            suggestion=papers[0],
+            approve=True,
+        )
+        return close_poll(poll=poll, closed_by=organizer)
+
+    small = closed_poll(1)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("papers:poll", args=[club.slug, small.pk]))
+    large = closed_poll(15)
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(reverse("papers:poll", args=[club.slug, large.pk]))
