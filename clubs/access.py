@@ -56,3 +56,16 @@ def club_for_organizer(request, slug: str) -> ClubAccess:
     if not access.is_organizer:
         raise PermissionDenied("Only the club's organizers can do that.")
     return access
+
+
+def club_for_feed(request, slug: str, token: str | None = None) -> Club:
+    """Feeds are fetched without cookies: a public club's by anyone, a private club's only
+    with a member's secret feed token in the URL (404 otherwise)."""
+    club = get_object_or_404(Club, slug=slug)
+    if token is not None:
+        if not Membership.objects.filter(club=club, feed_token=token).exists():
+            raise Http404("No such feed.")
+        return club
+    if not club.is_public:
+        raise Http404("No such club.")
+    return club

@@ -135,6 +135,10 @@ class Club(models.Model):
             day += dt.timedelta(days=7)
 
 
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         ORGANIZER = "organizer", "Organizer"
@@ -146,6 +150,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
+    # Calendar apps and feed readers carry no cookies: private clubs' feeds take this secret.
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
     class Meta:
         ordering = ["joined_at", "id"]

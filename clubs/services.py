@@ -5,7 +5,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clubs.models import Club, Invite, Membership
+from clubs.models import Club, Invite, Membership, new_feed_token
 from paperclub.errors import RuleViolation
 
 Role = Membership.Role
@@ -141,3 +141,14 @@ def revoke_invite(*, invite: Invite) -> Invite:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
     return invite
+
+
+@transaction.atomic
+def reset_feed_token(*, membership: Membership) -> Membership:
+    """Give the member a new secret for their private feed links; the old ones stop working.
+
+    Side effects: Membership.feed_token.
+    """
+    membership.feed_token = new_feed_token()
+    membership.save(update_fields=["feed_token"])
+    return membership

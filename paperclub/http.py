@@ -3,7 +3,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -36,3 +38,14 @@ def _back_to(request) -> str:
     ):
         return referer
     return "/"
+
+
+def htmx_refusal(message: str, *, status: int, target: str) -> HttpResponse:
+    """A refusal shown in the page region `target` (a CSS selector), for htmx requests.
+
+    The page around it stays as it was: nothing was written.
+    """
+    response = HttpResponse(format_html('<p class="error">{}</p>', message), status=status)
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "innerHTML"
+    return response

@@ -380,7 +380,7 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     on the list; the poll's scheduled session (created if missing) reads the new paper.
     """
     from sessions.models import Meeting
-    from sessions.services import schedule_meeting
+    from sessions.services import schedule_meeting, touch_meeting
 
     reason = (reason or "").strip()
     if not reason:
@@ -410,6 +410,7 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     poll.save(update_fields=["winner", "override_reason", "overridden_by"])
     if meeting is not None:
         meeting.suggestions.set([suggestion])
+        touch_meeting(meeting)
     else:
         # A cancelled session gives its link to the poll over to the new one.
         Meeting.objects.filter(poll=poll).update(poll=None)

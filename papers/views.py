@@ -9,7 +9,7 @@ from django_htmx.http import trigger_client_event
 from clubs.access import club_for_member, club_for_organizer
 from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
-from paperclub.http import login_required
+from paperclub.http import htmx_refusal, login_required
 from papers import services
 from papers.access import poll_for_reader, suggestion_for_editor
 from papers.forms import OverrideForm, PollForm, SuggestForm, SuggestionEditForm
@@ -152,12 +152,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         if not request.htmx:
             messages.error(request, error.message)
             return redirect(f"{access.club.get_absolute_url()}#ballot")
-        response = render(
-            request, f"{CLUB_PAGE}#vote-refusal", {"message": error.message}, status=error.status
-        )
-        response["HX-Retarget"] = "#poll-message"
-        response["HX-Reswap"] = "innerHTML"
-        return response
+        return htmx_refusal(error.message, status=error.status, target="#poll-message")
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
     context = ballot_context(access, poll)

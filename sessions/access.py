@@ -20,6 +20,11 @@ def meeting_for_reader(request, slug: str, number: int) -> tuple[ClubAccess, Mee
     return access, _meeting(access, number)
 
 
+def meeting_for_member(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
+    access = club_for_member(request, slug)
+    return access, _meeting(access, number)
+
+
 def meeting_for_organizer(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
     access = club_for_organizer(request, slug)
     return access, _meeting(access, number)

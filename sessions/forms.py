@@ -101,3 +101,66 @@ class NotesForm(forms.Form):
 
     def takeaways(self) -> dict[int, str]:
         return {s.pk: self.cleaned_data[f"takeaway{s.pk}"] for s in self.suggestions}
+
+
+class MaterialsForm(forms.Form):
+    """One link per kind, plus any number of further-reading links."""
+
+    slides = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    recording = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    chat = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Chat log")
+    code = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    reading = forms.CharField(
+        required=False,
+        label="Further reading",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One link per line.",
+        max_length=5000,
+    )
+    recorded = forms.BooleanField(required=False, label="The session was recorded")
+
+    SINGLE = ("slides", "recording", "chat", "code")
+
+    def __init__(self, *args, meeting, **kwargs):
+        existing = list(meeting.materials.all())
+        initial = {m.kind: m.url for m in existing if m.kind in self.SINGLE}
+        initial["reading"] = "\n".join(m.url for m in existing if m.kind == "reading")
+        initial["recorded"] = meeting.recorded
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean_reading(self):
+        field = forms.URLField(max_length=500, assume_scheme="https")
+        urls = []
+        for line in self.cleaned_data["reading"].splitlines():
+            if line.strip():
+                try:
+                    urls.append(field.clean(line.strip()))
+                except forms.ValidationError:
+                    raise forms.ValidationError(
+                        f"“{line.strip()[:80]}” is not a web link."
+                    ) from None
+        if len(urls) > 20:
+            raise forms.ValidationError("Twenty links at most.")
+        return urls
+
+    def links(self) -> list[tuple[str, str, str]]:
+        data = self.cleaned_data
+        links = [(kind, data[kind], "") for kind in self.SINGLE if data.get(kind)]
+        return links + [("reading", url, "") for url in data["reading"]]
+
+
+class AttendanceForm(forms.Form):
+    attended = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Who came"
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        from clubs.models import Membership
+
+        field = self.fields["attended"]
+        field.queryset = Membership.objects.filter(club=meeting.club_id).select_related("user")
+        field.label_from_instance = lambda m: str(m.user)
+        field.initial = [r.membership_id for r in meeting.rsvps.all() if r.attended] or [
+            r.membership_id for r in meeting.rsvps.all() if r.answer == "going"
+        ]

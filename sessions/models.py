@@ -16,9 +16,12 @@ class MeetingQuerySet(models.QuerySet):
         )
 
     def timeline(self):
-        """Held and scheduled sessions, newest first, with their papers loaded."""
+        """Held and scheduled sessions, newest first, with their papers and materials loaded."""
         return (
-            self.exclude(state=Meeting.State.CANCELLED).order_by("-starts_at", "-id").with_papers()
+            self.exclude(state=Meeting.State.CANCELLED)
+            .order_by("-starts_at", "-id")
+            .with_papers()
+            .prefetch_related("materials")
         )
 
     def with_papers(self):
@@ -60,6 +63,10 @@ class Meeting(models.Model):
     poll = models.OneToOneField(
         "papers.Poll", null=True, blank=True, on_delete=models.SET_NULL, related_name="meeting"
     )
+    recorded = models.BooleanField(default=False, help_text="Was the session recorded?")
+    # RFC 5545 SEQUENCE: raised on every change, so calendars update the event in place.
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
     notes_posted_at = models.DateTimeField(null=True, blank=True)
     notes_posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -101,6 +108,78 @@ class Meeting(models.Model):
     @property
     def has_notes(self) -> bool:
         return self.notes_posted_at is not None
+
+
+class Material(models.Model):
+    """A labeled link of a session: slides, recording, chat log, code, further reading."""
+
+    class Kind(models.TextChoices):
+        SLIDES = "slides", "Slides"
+        RECORDING = "recording", "Recording"
+        CHAT = "chat", "Chat log"
+        CODE = "code", "Code"
+        READING = "reading", "Further reading"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="materials")
+    kind = models.CharField(max_length=10, choices=Kind)
+    url = models.URLField(max_length=500)
+    label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["slides", "recording", "chat", "code", "reading"]),
+                name="meetings_material_kind_valid",
+            ),
+            models.UniqueConstraint(fields=["meeting", "url"], name="meetings_material_unique_url"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.get_kind_display()
+
+    @property
+    def title(self) -> str:
+        return self.label or self.get_kind_display()
+
+
+class RsvpQuerySet(models.QuerySet):
+    def counts(self) -> dict[str, int]:
+        rows = self.values("answer").annotate(n=models.Count("id"))
+        return {row["answer"]: row["n"] for row in rows}
+
+
+class Rsvp(models.Model):
+    """A member's answer for one session, and (afterwards) whether they attended."""
+
+    class Answer(models.TextChoices):
+        GOING = "going", "Going"
+        MAYBE = "maybe", "Maybe"
+        NOT_GOING = "no", "Not going"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="rsvps")
+    membership = models.ForeignKey(
+        "clubs.Membership", on_delete=models.CASCADE, related_name="rsvps"
+    )
+    answer = models.CharField(max_length=10, choices=Answer, blank=True)
+    attended = models.BooleanField(null=True, blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    objects = RsvpQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "membership"], name="meetings_rsvp_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(answer__in=["", "going", "maybe", "no"]),
+                name="meetings_rsvp_answer_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user}: {self.answer or '—'} for {self.meeting}"
 
 
 class NoteSection(models.Model):

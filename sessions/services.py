@@ -3,16 +3,23 @@
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from papers.models import Suggestion
-from sessions.models import Meeting, NoteSection
+from sessions.models import Material, Meeting, NoteSection, Rsvp
 
 State = Meeting.State
+
+
+def touch_meeting(meeting: Meeting) -> None:
+    """Record a change calendars must pick up: raise SEQUENCE (RFC 5545) and the timestamp."""
+    Meeting.objects.filter(pk=meeting.pk).update(
+        sequence=F("sequence") + 1, updated_at=timezone.now()
+    )
 
 
 def next_free_slot(club: Club, after: dt.datetime) -> dt.datetime:
@@ -102,8 +109,9 @@ def update_meeting(
     meeting.duration = duration
     meeting.place_name = place_name
     meeting.place_url = place_url
-    meeting.save(update_fields=["starts_at", "duration", "place_name", "place_url"])
+    meeting.save(update_fields=["starts_at", "duration", "place_name", "place_url", "updated_at"])
     meeting.presenters.set(presenters)
+    touch_meeting(meeting)
     return meeting
 
 
@@ -117,7 +125,8 @@ def cancel_meeting(*, meeting: Meeting) -> Meeting:
     if meeting.state != State.SCHEDULED:
         raise RuleViolation("Only a scheduled session can be cancelled.")
     meeting.state = State.CANCELLED
-    meeting.save(update_fields=["state"])
+    meeting.save(update_fields=["state", "updated_at"])
+    touch_meeting(meeting)
     meeting.suggestions.filter(state=Suggestion.State.CHOSEN).update(state=Suggestion.State.OPEN)
     return meeting
 
@@ -162,8 +171,74 @@ def post_notes(
         meeting.notes_posted_at = timezone.now()
         meeting.notes_posted_by = author
     meeting.state = State.HELD
-    meeting.save(update_fields=["state", "notes_posted_at", "notes_posted_by"])
+    meeting.save(update_fields=["state", "notes_posted_at", "notes_posted_by", "updated_at"])
+    touch_meeting(meeting)
     return meeting
+
+
+@transaction.atomic
+def set_materials(
+    *, meeting: Meeting, links: list[tuple[str, str, str]], recorded: bool
+) -> Meeting:
+    """Replace the session's labeled links with `links` ((kind, url, label) each).
+
+    Side effects: Material rows replaced; Meeting.recorded; SEQUENCE raised.
+    """
+    kinds = set(Material.Kind.values)
+    if any(kind not in kinds for kind, _, _ in links):
+        raise RuleViolation("Unknown kind of material.", status=400)
+    urls = [url for _, url, _ in links]
+    if len(urls) != len(set(urls)):
+        raise RuleViolation("The same link is listed twice.", status=400)
+    meeting.materials.all().delete()
+    Material.objects.bulk_create(
+        Material(meeting=meeting, kind=kind, url=url, label=label) for kind, url, label in links
+    )
+    meeting.recorded = recorded
+    meeting.save(update_fields=["recorded", "updated_at"])
+    touch_meeting(meeting)
+    return meeting
+
+
+@transaction.atomic
+def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
+    """A member says going / maybe / not going. Answering again changes the answer.
+
+    Side effects: one Rsvp row created or updated.
+    """
+    if answer not in {Rsvp.Answer.GOING, Rsvp.Answer.MAYBE, Rsvp.Answer.NOT_GOING}:
+        raise RuleViolation("Answer going, maybe or not going.", status=400)
+    if membership.club_id != meeting.club_id:
+        raise RuleViolation("Only members of this club can answer.", status=403)
+    if meeting.state != State.SCHEDULED:
+        raise RuleViolation("This session is no longer open for answers.")
+    rsvp, _ = Rsvp.objects.update_or_create(
+        meeting=meeting,
+        membership=membership,
+        defaults={"answer": answer, "answered_at": timezone.now()},
+    )
+    return rsvp
+
+
+@transaction.atomic
+def mark_attendance(*, meeting: Meeting, attended_memberships) -> int:
+    """Organizers record who came, once the session has started. Returns how many came.
+
+    Side effects: Rsvp.attended for every member of the club (rows created as needed).
+    """
+    if meeting.state == State.CANCELLED:
+        raise RuleViolation("This session was cancelled.")
+    if meeting.starts_at > timezone.now():
+        raise RuleViolation("Attendance can be taken once the session has started.")
+    came = {m.pk for m in attended_memberships}
+    members = meeting.club.memberships.all()
+    if not came <= {m.pk for m in members}:
+        raise RuleViolation("Only members of this club can attend.", status=400)
+    for membership in members:
+        Rsvp.objects.update_or_create(
+            meeting=meeting, membership=membership, defaults={"attended": membership.pk in came}
+        )
+    return len(came)
 
 
 def questions_for(meeting: Meeting) -> list[str]:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sessions import views
+from sessions.feeds import NotesFeed
 
 app_name = "meetings"
 urlpatterns = [
@@ -10,4 +11,19 @@ urlpatterns = [
     path("c/<slug:slug>/sessions/<int:number>/edit/", views.meeting_edit, name="edit"),
     path("c/<slug:slug>/sessions/<int:number>/cancel/", views.meeting_cancel, name="cancel"),
     path("c/<slug:slug>/sessions/<int:number>/notes/", views.notes_edit, name="notes"),
+    path("c/<slug:slug>/sessions/<int:number>/materials/", views.materials_edit, name="materials"),
+    path("c/<slug:slug>/sessions/<int:number>/rsvp/", views.rsvp, name="rsvp"),
+    path("c/<slug:slug>/sessions/<int:number>/attendance/", views.attendance, name="attendance"),
+    path(
+        "c/<slug:slug>/sessions/<int:number>/calendar.ics",
+        views.meeting_calendar,
+        name="meeting_calendar",
+    ),
+    path("c/<slug:slug>/calendar.ics", views.club_calendar, name="calendar"),
+    path("c/<slug:slug>/notes.atom", NotesFeed(), name="notes_feed"),
+    path(
+        "c/<slug:slug>/feeds/<str:token>/calendar.ics", views.club_calendar, name="private_calendar"
+    ),
+    path("c/<slug:slug>/feeds/<str:token>/notes.atom", NotesFeed(), name="private_notes_feed"),
+    path("c/<slug:slug>/feeds/reset/", views.feed_token_reset, name="feed_token_reset"),
 ]

@@ -4,19 +4,22 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clubs.access import club_for_organizer, club_for_reader
+from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
+from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
-from paperclub.http import login_required
+from paperclub.http import htmx_refusal, login_required
 from paperclub.markdown import render_markdown
 from sessions import services
 from sessions.access import (
     may_write_notes,
+    meeting_for_member,
     meeting_for_note_taker,
     meeting_for_organizer,
     meeting_for_reader,
 )
-from sessions.forms import MeetingForm, NotesForm
-from sessions.models import Meeting
+from sessions.feeds import calendar_bytes
+from sessions.forms import AttendanceForm, MaterialsForm, MeetingForm, NotesForm
+from sessions.models import Meeting, Rsvp
 
 
 @require_GET
@@ -30,17 +33,130 @@ def timeline(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def rsvp_context(access, meeting: Meeting) -> dict:
+    rsvps = Rsvp.objects.filter(meeting=meeting)
+    mine = None
+    if access.membership is not None:
+        mine = next((r for r in rsvps if r.membership_id == access.membership.pk), None)
+    return {
+        "club": access.club,
+        "access": access,
+        "meeting": meeting,
+        "rsvp_counts": rsvps.counts(),
+        "my_answer": mine.answer if mine else "",
+        # Who is coming is for members' eyes only.
+        "coming": rsvps.filter(answer__in=["going", "maybe"]).select_related("membership__user")
+        if access.is_member
+        else [],
+        "answers": Rsvp.Answer.choices,
+    }
+
+
 @require_GET
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
     context = {
-        "club": access.club,
-        "access": access,
-        "meeting": meeting,
+        **rsvp_context(access, meeting),
         "sections": meeting.note_sections.all(),
+        "materials": meeting.materials.all(),
         "can_write_notes": may_write_notes(access, meeting, request.user),
     }
+    started = meeting.starts_at <= timezone.now()
+    if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
+        context["attendance_form"] = AttendanceForm(meeting=meeting)
     return render(request, "sessions/meeting_detail.html", context)
+
+
+@login_required
+@require_POST
+def rsvp(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    access, meeting = meeting_for_member(request, slug, number)
+    try:
+        services.set_rsvp(
+            meeting=meeting, membership=access.membership, answer=request.POST.get("answer", "")
+        )
+    except RuleViolation as error:
+        if request.htmx:
+            return htmx_refusal(error.message, status=error.status, target="#rsvp-message")
+        messages.error(request, error.message)
+    if not request.htmx:
+        return redirect(meeting)
+    return render(request, "sessions/meeting_detail.html#rsvp", rsvp_context(access, meeting))
+
+
+@login_required
+@require_POST
+def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    _, meeting = meeting_for_organizer(request, slug, number)
+    form = AttendanceForm(request.POST, meeting=meeting)
+    if form.is_valid():
+        try:
+            came = services.mark_attendance(
+                meeting=meeting, attended_memberships=form.cleaned_data["attended"]
+            )
+        except RuleViolation as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Attendance saved: {came} came.")
+    else:
+        messages.error(request, "Attendance was not saved: choose members of this club.")
+    return redirect(meeting)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    access, meeting = meeting_for_note_taker(request, slug, number)
+    form = MaterialsForm(request.POST or None, meeting=meeting)
+    if form.is_valid():
+        try:
+            services.set_materials(
+                meeting=meeting, links=form.links(), recorded=form.cleaned_data["recorded"]
+            )
+        except RuleViolation as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Materials saved.")
+            return redirect(meeting)
+    status = 422 if form.errors else 200
+    context = {"club": access.club, "meeting": meeting, "form": form}
+    return render(request, "sessions/materials_form.html", context, status=status)
+
+
+@require_GET
+def meeting_calendar(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """One session as an .ics download ("add to calendar")."""
+    access, meeting = meeting_for_reader(request, slug, number)
+    body = calendar_bytes(
+        f"{access.club.name} #{meeting.number}", [meeting], request.build_absolute_uri
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    filename = f"{access.club.slug}-session-{meeting.number}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> HttpResponse:
+    """The club's subscribable calendar: every session, cancelled ones marked so."""
+    club = club_for_feed(request, slug, token)
+    meetings = (
+        Meeting.objects.filter(club=club)
+        .order_by("-starts_at")
+        .with_papers()
+        .prefetch_related("materials")[:500]
+    )
+    body = calendar_bytes(club.name, meetings, request.build_absolute_uri)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+@login_required
+@require_POST
+def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_member(request, slug)
+    reset_feed_token(membership=access.membership)
+    messages.success(request, "Your feed links were reset. Subscribe again with the new ones.")
+    return redirect(access.club)
 
 
 @login_required
