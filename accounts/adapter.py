@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from accounts.timezones import known_zone
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
@@ -8,6 +10,10 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().save_user(request, user, form, commit=False)
         if not user.display_name:
             user.display_name = user.email.split("@", 1)[0][:80]
+        # New accounts start in the browser's time zone (see static/js/app.js).
+        browser_zone = known_zone(request.COOKIES.get("tz", "")) if request else ""
+        if browser_zone:
+            user.time_zone = browser_zone
         if commit:
             user.save()
         return user

@@ -2,9 +2,16 @@ import zoneinfo
 
 from django.utils import timezone
 
+from accounts.timezones import known_zone
+
 
 class UserTimezoneMiddleware:
-    """Show times in the signed-in person's own time zone."""
+    """Show times in the viewer's own time zone.
+
+    Signed-in people have one in their profile. For anonymous visitors, a small script
+    stores the browser's zone in the `tz` cookie; without it (no JavaScript yet) the
+    pages show each club's own time. `request.viewer_tz` is None when the zone is unknown.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -12,7 +19,12 @@ class UserTimezoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+            request.viewer_tz = zoneinfo.ZoneInfo(user.time_zone)
+        else:
+            name = known_zone(request.COOKIES.get("tz", ""))
+            request.viewer_tz = zoneinfo.ZoneInfo(name) if name else None
+        if request.viewer_tz is not None:
+            timezone.activate(request.viewer_tz)
         else:
             timezone.deactivate()
         return self.get_response(request)

@@ -106,6 +106,10 @@ class Meeting(models.Model):
         return self.starts_at + self.duration
 
     @property
+    def duration_minutes(self) -> int:
+        return int(self.duration.total_seconds() // 60)
+
+    @property
     def has_notes(self) -> bool:
         return self.notes_posted_at is not None
 

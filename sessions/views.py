@@ -203,7 +203,7 @@ def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     with timezone.override(club.tz):
         initial = {
             "starts_at": meeting.starts_at,
-            "duration": int(meeting.duration.total_seconds() // 60),
+            "duration": meeting.duration_minutes,
             "place_name": meeting.place_name,
             "place_url": meeting.place_url,
             "presenters": list(meeting.presenters.all()),

@@ -10,26 +10,25 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def when(context, moment, club, fmt="D j M Y, H:i"):
-    """A moment in the club's time zone, named, with the viewer's own time beside it
-    when a signed-in viewer lives in another zone."""
+    """A moment in the viewer's time zone, named, with the club's own time beside it when
+    the two differ. A viewer whose zone is unknown sees the club's time."""
     if moment is None:
         return ""
-    local = timezone.localtime(moment, club.tz)
-    text = f"{date_format(local, fmt)} {zone_label(local)}"
-    user = context.get("user")
-    viewer_tz = timezone.get_current_timezone()
-    if user is not None and user.is_authenticated and viewer_tz.key != club.tz.key:
-        mine = timezone.localtime(moment, viewer_tz)
-        same_day = mine.date() == local.date()
-        mine_text = date_format(mine, "H:i" if same_day else "D j M, H:i")
-        return format_html(
-            '<time datetime="{}">{}</time> <span class="muted">({} {} your time)</span>',
-            moment.isoformat(),
-            text,
-            mine_text,
-            mine.tzname(),
-        )
-    return format_html('<time datetime="{}">{}</time>', moment.isoformat(), text)
+    request = context.get("request")
+    viewer = getattr(request, "viewer_tz", None) or club.tz
+    mine = timezone.localtime(moment, viewer)
+    text = f"{date_format(mine, fmt)} {zone_label(mine)}"
+    if viewer.key == club.tz.key:
+        return format_html('<time datetime="{}">{}</time>', moment.isoformat(), text)
+    theirs = timezone.localtime(moment, club.tz)
+    theirs_text = date_format(theirs, "H:i" if theirs.date() == mine.date() else "D j M, H:i")
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="muted">({} {} club time)</span>',
+        moment.isoformat(),
+        text,
+        theirs_text,
+        zone_label(theirs),
+    )
 
 
 def zone_label(moment) -> str:

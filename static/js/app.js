@@ -15,3 +15,16 @@ function showProblem(text) {
   p.textContent = text;
   box.replaceChildren(p);
 }
+
+// Remember the browser's time zone, so pages show times in it (and new accounts start in it).
+(function () {
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var cookie = "tz=" + encodeURIComponent(zone);
+    if (zone && document.cookie.split("; ").indexOf(cookie) === -1) {
+      document.cookie = cookie + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (error) {
+    // An old browser without Intl: pages keep showing each club's own time.
+  }
+})();

@@ -128,21 +128,90 @@ def test_profile_requires_sign_in(client):
     assert client.get(reverse("profile")).status_code == 302
 
 
-def test_times_are_shown_in_the_viewers_zone_beside_the_clubs(client, club, member):
+@pytest.fixture
+def berlin_session(organizer, member):
     import datetime as dt
 
+    from clubs.services import create_club, join_club
     from papers.services import suggest_paper
     from sessions.services import schedule_meeting
 
-    member.time_zone = "Europe/London"
-    member.save()
-    paper = suggest_paper(club=club, suggested_by=member, link="1706.03762", title="A", pitch="p")
-    meeting = schedule_meeting(
-        club=club, suggestions=[paper], starts_at=dt.datetime(2030, 1, 9, 12, 0, tzinfo=dt.UTC)
+    club = create_club(
+        creator=organizer,
+        name="Berlin",
+        slug="berlin",
+        time_zone="Europe/Berlin",
+        meeting_weekday=3,
+        meeting_time=dt.time(19, 0),
     )
+    join_club(club=club, user=member)
+    paper = suggest_paper(club=club, suggested_by=member, link="1706.03762", title="A", pitch="p")
+    # Thursday 29 Oct 2026, 19:00 in Berlin: Europe has left summer time, America has not.
+    return schedule_meeting(
+        club=club, suggestions=[paper], starts_at=dt.datetime(2026, 10, 29, 18, 0, tzinfo=dt.UTC)
+    )
+
+
+def page_text(client, meeting):
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    return " ".join(html.replace('"', "'").split())
+
+
+def test_viewer_in_asia_sees_their_time_with_the_clubs_beside(client, member, berlin_session):
+    member.time_zone = "Asia/Tokyo"
+    member.save()
     client.force_login(member)
 
-    html = client.get(meeting.get_absolute_url()).content.decode()
+    assert (
+        "Fri 30 Oct 2026, 03:00 JST</time> <span class='muted'>(Thu 29 Oct, 19:00 CET club time)"
+        in page_text(client, berlin_session)
+    )
 
-    assert "Wed 9 Jan 2030, 20:00 (Asia/Singapore)" in html
-    assert "(12:00 GMT your time)" in html
+
+def test_viewer_in_america_during_the_daylight_saving_gap(client, member, berlin_session):
+    member.time_zone = "America/New_York"
+    member.save()
+    client.force_login(member)
+
+    # Berlin is on winter time already, New York not yet: five hours apart, not six.
+    assert (
+        "Thu 29 Oct 2026, 14:00 EDT</time> <span class='muted'>(19:00 CET club time)"
+        in page_text(client, berlin_session)
+    )
+
+
+def test_viewer_in_the_clubs_zone_sees_one_time(client, member, berlin_session):
+    member.time_zone = "Europe/Berlin"
+    member.save()
+    client.force_login(member)
+
+    text = page_text(client, berlin_session)
+    assert "Thu 29 Oct 2026, 19:00 CET</time>" in text
+    assert "club time" not in text
+
+
+def test_anonymous_visitor_sees_the_browsers_zone_from_the_cookie(client, berlin_session):
+    client.cookies["tz"] = "Asia/Kolkata"
+
+    assert (
+        "Thu 29 Oct 2026, 23:30 IST</time> <span class='muted'>(19:00 CET club time)"
+        in page_text(client, berlin_session)
+    )
+
+
+def test_anonymous_visitor_without_javascript_sees_the_clubs_time(client, berlin_session):
+    client.cookies["tz"] = "Not/AZone"
+
+    text = page_text(client, berlin_session)
+    assert "Thu 29 Oct 2026, 19:00 CET</time>" in text
+    assert "club time" not in text
+
+
+def test_new_account_starts_in_the_browsers_zone(client, django_user_model):
+    client.cookies["tz"] = "America/Sao_Paulo"
+
+    sign_up(client, "brazil@example.com")
+
+    assert (
+        django_user_model.objects.get(email="brazil@example.com").time_zone == "America/Sao_Paulo"
+    )
