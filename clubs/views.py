@@ -14,6 +14,7 @@ from papers.forms import SuggestForm
 from papers.models import Poll, Suggestion, Vote
 from papers.services import close_due_polls
 from sessions.models import Meeting
+from sessions.services import coming_weeks
 
 CLUB_PAGE_REGIONS = {"suggestions", "ballot-status"}
 
@@ -98,6 +99,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict
         .select_related("winner__paper")
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
+        weeks=coming_weeks(club),
     )
     return context
 

@@ -114,6 +114,25 @@ class Meeting(models.Model):
         return self.notes_posted_at is not None
 
 
+class SkippedWeek(models.Model):
+    """A week the club does not meet (a holiday). The weekly slot itself stays."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="skipped_weeks")
+    day = models.DateField(help_text="The slot's date in the club's time zone.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["club", "day"], name="meetings_skippedweek_once_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.club}: no session on {self.day}"
+
+
 class Material(models.Model):
     """A labeled link of a session: slides, recording, chat log, code, further reading."""
 

@@ -10,7 +10,7 @@ from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from papers.models import Suggestion
-from sessions.models import Material, Meeting, NoteSection, Rsvp
+from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
 
 State = Meeting.State
 
@@ -23,16 +23,65 @@ def touch_meeting(meeting: Meeting) -> None:
 
 
 def next_free_slot(club: Club, after: dt.datetime) -> dt.datetime:
-    """The club's first weekly slot after `after` that no scheduled session occupies."""
+    """The club's first weekly slot after `after` that is neither taken by a scheduled
+    session nor in a skipped week."""
     taken = set(
         Meeting.objects.filter(club=club, state=State.SCHEDULED, starts_at__gt=after).values_list(
             "starts_at", flat=True
         )
     )
+    skipped = set(SkippedWeek.objects.filter(club=club).values_list("day", flat=True))
     slot = club.next_slot_after(after)
-    while slot in taken:
+    while slot in taken or slot.astimezone(club.tz).date() in skipped:
         slot = club.next_slot_after(slot)
     return slot
+
+
+def coming_weeks(club: Club, count: int = 6, now: dt.datetime | None = None) -> list[dict]:
+    """The club's next `count` weekly slots: each with its session, or skipped, or free."""
+    slots, slot = [], club.next_slot_after((now or timezone.now()) - dt.timedelta(hours=1))
+    for _ in range(count):
+        slots.append(slot)
+        slot = club.next_slot_after(slot)
+    days = [s.astimezone(club.tz).date() for s in slots]
+    skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
+    meetings = {
+        m.starts_at.astimezone(club.tz).date(): m
+        for m in Meeting.objects.filter(
+            club=club,
+            state=State.SCHEDULED,
+            starts_at__gte=slots[0] - dt.timedelta(days=3),
+            starts_at__lte=slots[-1] + dt.timedelta(days=3),
+        )
+    }
+    return [
+        {"starts_at": s, "day": d, "skipped": d in skipped, "meeting": meetings.get(d)}
+        for s, d in zip(slots, days, strict=True)
+    ]
+
+
+@transaction.atomic
+def skip_week(*, club: Club, day: dt.date) -> SkippedWeek:
+    """No session in the week of `day` (one of the club's coming weekly slots).
+
+    Refused while a session is scheduled that day: move or cancel it first.
+    Side effects: one SkippedWeek row.
+    """
+    week = next((w for w in coming_weeks(club, count=26) if w["day"] == day), None)
+    if week is None:
+        raise RuleViolation("Pick one of the club's coming meeting days.", status=400)
+    if week["meeting"] is not None:
+        raise RuleViolation(
+            f"Session #{week['meeting'].number} is scheduled that day. Move or cancel it first."
+        )
+    skipped, _ = SkippedWeek.objects.get_or_create(club=club, day=day)
+    return skipped
+
+
+@transaction.atomic
+def unskip_week(*, club: Club, day: dt.date) -> None:
+    """Meet again in a week that was skipped. Side effects: deletes the SkippedWeek row."""
+    SkippedWeek.objects.filter(club=club, day=day).delete()
 
 
 def _check_papers(club: Club, suggestions) -> list[Suggestion]:

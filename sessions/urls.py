@@ -25,5 +25,6 @@ urlpatterns = [
         "c/<slug:slug>/feeds/<str:token>/calendar.ics", views.club_calendar, name="private_calendar"
     ),
     path("c/<slug:slug>/feeds/<str:token>/notes.atom", NotesFeed(), name="private_notes_feed"),
+    path("c/<slug:slug>/weeks/skip/", views.week_skip, name="week_skip"),
     path("c/<slug:slug>/feeds/reset/", views.feed_token_reset, name="feed_token_reset"),
 ]

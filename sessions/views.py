@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -278,3 +280,26 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         return render(request, "sessions/notes_form.html#preview", context)
     status = 422 if form.errors else 200
     return render(request, "sessions/notes_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def week_skip(request: HttpRequest, slug: str) -> HttpResponse:
+    """Skip a coming week (or meet again in a skipped one). The weekly slot stays."""
+    access = club_for_organizer(request, slug)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        messages.error(request, "Pick one of the club's coming meeting days.")
+        return redirect(access.club)
+    if request.POST.get("action") == "unskip":
+        services.unskip_week(club=access.club, day=day)
+        messages.success(request, f"The club meets again on {day:%a %d %b}.")
+        return redirect(access.club)
+    try:
+        services.skip_week(club=access.club, day=day)
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"No session on {day:%a %d %b}. The weekly slot stays.")
+    return redirect(access.club)

@@ -1,0 +1,85 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from paperclub.errors import RuleViolation
+from papers.models import Poll
+from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from sessions.models import Meeting, SkippedWeek
+from sessions.services import coming_weeks, next_free_slot, schedule_meeting, skip_week
+
+pytestmark = pytest.mark.django_db
+
+
+def test_skipped_week_is_passed_over_by_the_vote(club, organizer, member):
+    first, second = coming_weeks(club)[:2]
+    skip_week(club=club, day=first["day"])
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="P", pitch="p")
+    poll = open_poll(club=club, opened_by=organizer)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=paper, approve=True
+    )
+
+    close_poll(poll=poll, closed_by=organizer)
+
+    assert Meeting.objects.get().starts_at == second["starts_at"]
+
+
+def test_weekly_slot_stays_after_a_skip(club):
+    weeks = coming_weeks(club)
+    skip_week(club=club, day=weeks[0]["day"])
+
+    assert next_free_slot(club, timezone.now()) == weeks[1]["starts_at"]
+    assert [w["starts_at"] for w in coming_weeks(club)] == [w["starts_at"] for w in weeks]
+
+
+def test_cannot_skip_a_week_with_a_scheduled_session(club, member):
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="P", pitch="p")
+    meeting = schedule_meeting(club=club, suggestions=[paper])
+
+    with pytest.raises(RuleViolation, match="Move or cancel it first"):
+        skip_week(club=club, day=meeting.starts_at.astimezone(club.tz).date())
+
+    assert SkippedWeek.objects.count() == 0
+
+
+def test_cannot_skip_a_day_the_club_does_not_meet(club):
+    with pytest.raises(RuleViolation, match="coming meeting days"):
+        skip_week(club=club, day=dt.date(2020, 1, 1))
+
+
+def test_organizer_skips_and_restores_from_the_club_page(organizer_client, club, client):
+    day = coming_weeks(club)[1]["day"]
+    url = reverse("meetings:week_skip", args=[club.slug])
+
+    organizer_client.post(url, {"day": day.isoformat(), "action": "skip"})
+    assert SkippedWeek.objects.filter(club=club, day=day).exists()
+    assert (
+        "no session (skipped)"
+        in client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+    )
+
+    organizer_client.post(url, {"day": day.isoformat(), "action": "unskip"})
+    assert not SkippedWeek.objects.exists()
+
+
+def test_members_cannot_skip_weeks(member_client, club):
+    day = coming_weeks(club)[0]["day"]
+
+    response = member_client.post(
+        reverse("meetings:week_skip", args=[club.slug]), {"day": day.isoformat()}
+    )
+
+    assert response.status_code == 403
+    assert not SkippedWeek.objects.exists()
+
+
+def test_forged_day_is_refused_without_a_500(organizer_client, club):
+    response = organizer_client.post(
+        reverse("meetings:week_skip", args=[club.slug]), {"day": "31-31-2026"}, follow=True
+    )
+
+    assert "coming meeting days" in response.content.decode()
+    assert not Poll.objects.exists()
