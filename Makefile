@@ -21,8 +21,10 @@ install: $(UV)
 run: install
 	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py migrate --noinput
 	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py seed_demo
-	@echo "Paper Club is at http://$(HOST):$(PORT)/"
-	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py runserver $(HOST):$(PORT)
+	@echo "Paper Club is at http://$(HOST):$(PORT)/ (emails are printed here by the worker)"
+	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 SITE_URL=http://$(HOST):$(PORT) env -u DATABASE_URL $(UV) run python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; the browser tests in it run when Chromium is installed.
 test: install
@@ -55,4 +57,6 @@ check-deploy: install
 serve-prod: install
 	$(UV) run python manage.py collectstatic --noinput
 	$(UV) run python manage.py migrate --noinput
-	$(UV) run gunicorn paperclub.wsgi --bind $(HOST):$(PORT) --workers 2
+	$(UV) run python manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(UV) run gunicorn paperclub.wsgi --bind $(HOST):$(PORT) --workers 2

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.timezones import time_zone_choices
-from clubs.models import Club
+from clubs.models import Club, Membership
 
 RESERVED_SLUGS = {"new", "admin", "accounts", "static", "join"}
 
@@ -55,6 +55,7 @@ class ClubForm(forms.ModelForm):
             "discussion_questions",
             "visibility",
             "joining",
+            "webhook_url",
         ]
         widgets = {
             "rules": forms.Textarea(attrs={"rows": 5}),
@@ -115,3 +116,15 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=[("organizer", "Organizer"), ("member", "Member")])
+
+
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["reminders", "poll_emails", "notes_emails"]
+        widgets = {"reminders": forms.RadioSelect}
+        labels = {
+            "reminders": "Session reminders",
+            "poll_emails": "Poll emails",
+            "notes_emails": "Notes emails",
+        }

@@ -74,6 +74,12 @@ class Club(models.Model):
     )
     place_url = models.URLField(blank=True, help_text="Link to the voice channel or video call.")
     discussion_questions = models.JSONField(default=default_questions)
+    webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Optional. Discord or Slack incoming-webhook URL: polls closing and session "
+        "changes are posted there.",
+    )
     visibility = models.CharField(max_length=10, choices=Visibility, default=Visibility.PUBLIC)
     joining = models.CharField(max_length=10, choices=Joining, default=Joining.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
@@ -153,12 +159,32 @@ class Membership(models.Model):
     # Calendar apps and feed readers carry no cookies: private clubs' feeds take this secret.
     feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
+    class Reminders(models.TextChoices):
+        ANSWERED = "answered", "For sessions I said I'd go to (or maybe)"
+        ALL = "all", "For every session"
+        NONE = "none", "Never"
+
+    reminders = models.CharField(
+        max_length=10,
+        choices=Reminders,
+        default=Reminders.ANSWERED,
+        help_text="An email a day before the session, with a calendar invitation.",
+    )
+    poll_emails = models.BooleanField(
+        default=True, help_text="When a poll opens, and a day before it closes."
+    )
+    notes_emails = models.BooleanField(default=True, help_text="When a session's notes are posted.")
+
     class Meta:
         ordering = ["joined_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["club", "user"], name="clubs_membership_one_per_user"),
             models.CheckConstraint(
                 condition=Q(role__in=["organizer", "member"]), name="clubs_membership_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reminders__in=["answered", "all", "none"]),
+                name="clubs_membership_reminders_valid",
             ),
         ]
 

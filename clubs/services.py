@@ -152,3 +152,18 @@ def reset_feed_token(*, membership: Membership) -> Membership:
     membership.feed_token = new_feed_token()
     membership.save(update_fields=["feed_token"])
     return membership
+
+
+def unsubscribe(*, membership: Membership, kind: str) -> Membership:
+    """Stop one kind of email ("reminders", "polls", "notes") for this membership.
+
+    Side effects: one preference field of the Membership.
+    """
+    field, off = {
+        "reminders": ("reminders", Membership.Reminders.NONE),
+        "polls": ("poll_emails", False),
+        "notes": ("notes_emails", False),
+    }[kind]
+    setattr(membership, field, off)
+    membership.save(update_fields=[field])
+    return membership

@@ -15,4 +15,5 @@ urlpatterns = [
     path("c/<slug:slug>/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
     path("c/<slug:slug>/join/", views.join, name="join"),
     path("c/<slug:slug>/leave/", views.leave, name="leave"),
+    path("c/<slug:slug>/notifications/", views.notifications, name="notifications"),
 ]

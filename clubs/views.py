@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clubs import services
 from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
-from clubs.forms import ClubForm, InviteForm, RoleForm
+from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Club, Invite, Membership
 from paperclub.errors import RuleViolation
 from paperclub.http import login_required
@@ -15,6 +16,7 @@ from papers.models import Poll, Suggestion, Vote
 from papers.services import close_due_polls
 from sessions.models import Meeting
 from sessions.services import coming_weeks
+from sessions.tasks import read_unsubscribe_token
 
 CLUB_PAGE_REGIONS = {"suggestions", "ballot-status"}
 
@@ -251,3 +253,40 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _form_status(form) -> int:
     return 422 if form.is_bound and form.errors else 200
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest, slug: str) -> HttpResponse:
+    """The member's email preferences for this club."""
+    access = club_for_member(request, slug)
+    form = NotificationsForm(request.POST or None, instance=access.membership)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Email preferences saved.")
+        return redirect(access.club)
+    status = 422 if form.errors else 200
+    context = {"club": access.club, "form": form}
+    return render(request, "clubs/notifications.html", context, status=status)
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link at the bottom of every email. GET asks; POST stops that kind of email."""
+    found = read_unsubscribe_token(token)
+    membership = (
+        Membership.objects.select_related("club").filter(pk=found[0]).first() if found else None
+    )
+    if membership is None:
+        return render(request, "clubs/unsubscribe.html", {"invalid": True}, status=404)
+    kind = found[1]
+    if request.method == "POST":
+        services.unsubscribe(membership=membership, kind=kind)
+    context = {
+        "membership": membership,
+        "club": membership.club,
+        "kind": kind,
+        "done": request.method == "POST",
+    }
+    return render(request, "clubs/unsubscribe.html", context)

@@ -190,8 +190,10 @@ def open_poll(
 ) -> Poll:
     """Open "what do we read next?". At most one unclosed poll per club.
 
-    Side effects: one Poll row.
+    Side effects: one Poll row; emails to members queued (poll open, a day before closing).
     """
+    from sessions.tasks import queue_poll_emails
+
     now = timezone.now()
     if budget is None or budget < 1:
         raise RuleViolation("Each member needs at least one vote.", status=400)
@@ -204,7 +206,7 @@ def open_poll(
         raise RuleViolation("This club already has an open poll. Close it first.")
     try:
         with transaction.atomic():
-            return Poll.objects.create(
+            poll = Poll.objects.create(
                 club=club,
                 opened_by=opened_by,
                 opened_at=now,
@@ -214,6 +216,8 @@ def open_poll(
             )
     except IntegrityError:
         raise RuleViolation("This club already has an open poll. Close it first.") from None
+    queue_poll_emails(poll)
+    return poll
 
 
 def _share_lock(model, pk: int) -> None:
@@ -307,6 +311,7 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     per candidate; the winner becomes "chosen" and gets a scheduled Meeting.
     """
     from sessions.services import schedule_meeting
+    from sessions.tasks import announce
 
     poll = Poll.objects.select_for_update(of=("self",)).select_related("club").get(pk=poll.pk)
     if poll.closed_at is not None:
@@ -342,6 +347,10 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
         else ""
     )
     poll.save(update_fields=["closed_at", "closed_by", "winner", "tie_break_applied"])
+    result = (
+        f"“{winner.paper.title}” won with {winner.vote_count} votes." if winner else "No votes."
+    )
+    announce(poll.club, f"{poll.club.name}: the poll closed. {result}")
     if winner:
         schedule_meeting(
             club=poll.club,

@@ -133,6 +133,28 @@ class SkippedWeek(models.Model):
         return f"{self.club}: no session on {self.day}"
 
 
+class SentEmail(models.Model):
+    """One email sent to one member, keyed so that it is never sent twice.
+
+    `key` names what it was about, e.g. "reminder:<session>:<start time>": a moved
+    session gets a new key, so its reminder follows the new time.
+    """
+
+    membership = models.ForeignKey(
+        "clubs.Membership", on_delete=models.CASCADE, related_name="sent_emails"
+    )
+    key = models.CharField(max_length=120)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "key"], name="meetings_sentemail_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} to {self.membership_id}"
+
+
 class Material(models.Model):
     """A labeled link of a session: slides, recording, chat log, code, further reading."""
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -11,6 +12,7 @@ from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from papers.models import Suggestion
 from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
+from sessions.tasks import announce, queue_notes_email, queue_session_reminder
 
 State = Meeting.State
 
@@ -111,7 +113,8 @@ def schedule_meeting(
 
     Without `starts_at` it takes the club's next free weekly slot after `after` (now).
     Place and duration default to the club's. The papers become "chosen".
-    Side effects: one Meeting row with its papers and presenters; Suggestion.state.
+    Side effects: one Meeting row with its papers and presenters; Suggestion.state; the
+    reminder email queued for a day before; the club's webhook told.
     """
     club = Club.objects.select_for_update().get(pk=club.pk)  # numbers are handed out one by one
     suggestions = _check_papers(club, suggestions)
@@ -135,7 +138,18 @@ def schedule_meeting(
     Suggestion.objects.filter(
         pk__in=[s.pk for s in suggestions], state=Suggestion.State.OPEN
     ).update(state=Suggestion.State.CHOSEN)
+    queue_session_reminder(meeting)
+    announce(club, f"Session scheduled: {_describe(meeting)}")
     return meeting
+
+
+def _describe(meeting: Meeting) -> str:
+    papers = "; ".join(s.paper.title for s in meeting.suggestions.select_related("paper"))
+    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
+    return (
+        f"#{meeting.number} {papers}, {local:%a %d %b %Y %H:%M} ({meeting.club.time_zone}) "
+        f"{settings.SITE_URL}{meeting.get_absolute_url()}"
+    )
 
 
 @transaction.atomic
@@ -154,6 +168,7 @@ def update_meeting(
     """
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled.")
+    moved = meeting.starts_at != starts_at
     meeting.starts_at = starts_at
     meeting.duration = duration
     meeting.place_name = place_name
@@ -161,6 +176,9 @@ def update_meeting(
     meeting.save(update_fields=["starts_at", "duration", "place_name", "place_url", "updated_at"])
     meeting.presenters.set(presenters)
     touch_meeting(meeting)
+    if moved:
+        queue_session_reminder(meeting)  # the one queued for the old time will stand down
+        announce(meeting.club, f"Session moved: {_describe(meeting)}")
     return meeting
 
 
@@ -177,6 +195,7 @@ def cancel_meeting(*, meeting: Meeting) -> Meeting:
     meeting.save(update_fields=["state", "updated_at"])
     touch_meeting(meeting)
     meeting.suggestions.filter(state=Suggestion.State.CHOSEN).update(state=Suggestion.State.OPEN)
+    announce(meeting.club, f"Session cancelled: {_describe(meeting)}")
     return meeting
 
 
@@ -219,6 +238,8 @@ def post_notes(
     if meeting.notes_posted_at is None:
         meeting.notes_posted_at = timezone.now()
         meeting.notes_posted_by = author
+        queue_notes_email(meeting)
+        announce(meeting.club, f"Notes posted: {_describe(meeting)}")
     meeting.state = State.HELD
     meeting.save(update_fields=["state", "notes_posted_at", "notes_posted_by", "updated_at"])
     touch_meeting(meeting)

@@ -1,5 +1,7 @@
 """Accessibility, keyboard use and layout of the main pages, on the demo data."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -103,7 +105,7 @@ def test_skip_link_is_the_first_stop_and_moves_to_the_content(new_page, demo):
     expect(page.locator(":focus")).to_have_text("Skip to content")
     page.keyboard.press("Enter")
 
-    assert page.url.endswith("#main")
+    expect(page).to_have_url(re.compile("#main$"))
 
 
 def test_pages_work_without_javascript(browser, live_server, demo):
