@@ -1,6 +1,7 @@
 """Accessibility, keyboard use and layout of the main pages, on the demo data."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -22,6 +23,7 @@ def demo(live_server):
         "home": "/",
         "club": CLUB,
         "session": f"{CLUB}sessions/1/",
+        "next-session": f"{CLUB}sessions/4/",
         "timeline": f"{CLUB}sessions/",
         "poll-result": f"{CLUB}polls/{closed.pk}/",
         "sign-in": "/accounts/login/",
@@ -46,7 +48,12 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, demo, col
     for name, url in demo.items():
         anonymous.goto(url)
         found[f"{name} (anonymous)"] = run_axe(anonymous)
-    for name in ("club", "session", "poll-result"):  # the suggest form and ballot are on "club"
+    for name in (
+        "club",
+        "session",
+        "next-session",
+        "poll-result",
+    ):  # the suggest form and ballot are on "club"
         member.goto(demo[name])
         found[f"{name} (member)"] = run_axe(member)
 
@@ -118,3 +125,25 @@ def test_pages_work_without_javascript(browser, live_server, demo):
 
     expect(page.locator("#ballot-status")).to_contain_text("You have voted")
     context.close()
+
+
+def test_rsvp_with_one_click_and_add_the_session_to_a_calendar(new_page, demo):
+    import icalendar
+
+    page = new_page()
+    sign_in(page, "organizer@example.com")
+    page.goto(demo["next-session"])
+    page.evaluate("document.body.dataset.loaded = 'once'")
+    rsvp = page.locator("#rsvp")
+    expect(rsvp).to_contain_text("2 going · 1 maybe · 1 not going")
+
+    rsvp.get_by_role("button", name="Going", exact=True).click()
+
+    expect(rsvp).to_contain_text("3 going")
+    expect(rsvp.get_by_role("button", name="✓ Going")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("document.body.dataset.loaded") == "once"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Add to calendar (.ics)").click()
+    calendar = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    assert "Proximal Policy Optimization" in str(event["summary"])

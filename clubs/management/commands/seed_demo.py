@@ -5,12 +5,13 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
 from papers.services import close_poll, open_poll, set_vote, suggest_paper
-from sessions.services import post_notes, schedule_meeting
+from sessions.services import post_notes, schedule_meeting, set_materials, set_rsvp
 
 DEMO_PASSWORD = "paperclub-demo"
 
@@ -139,6 +140,14 @@ PAPERS = {
     "1512.03385": ("Deep Residual Learning for Image Recognition", "He, Zhang, Ren, Sun", 2015),
 }
 
+# The authors' public code for some of the papers.
+CODE = {
+    "1706.03762": "https://github.com/tensorflow/tensor2tensor",
+    "2106.09685": "https://github.com/microsoft/LoRA",
+    "2305.18290": "https://github.com/eric-mitchell/direct-preference-optimization",
+    "1810.04805": "https://github.com/google-research/bert",
+}
+
 ASIA_RULES = """We read one paper a week and talk it through under three questions:
 
 1. **Big Idea** — what is the paper's one new thing?
@@ -163,6 +172,11 @@ class Command(BaseCommand):
         if not Club.objects.filter(slug="friday-study-group").exists():
             self._study_group(people)
             created.append("friday-study-group")
+        # The demo's history is not news: drop the announcement emails it queued
+        # (the reminder for the coming session and the poll's closing reminder stay).
+        DBTaskResult.objects.filter(
+            task_path__in=["sessions.tasks.send_notes_posted", "sessions.tasks.send_poll_opened"]
+        ).delete()
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created demo clubs: {', '.join(created)}"))
         else:
@@ -208,6 +222,11 @@ class Command(BaseCommand):
             bodies=bodies,
             takeaways={suggestion.pk: takeaway},
         )
+        arxiv_id = suggestion.paper.arxiv_id
+        links = [("reading", f"https://arxiv.org/pdf/{arxiv_id}", "The paper (PDF)")]
+        if arxiv_id in CODE:
+            links.append(("code", CODE[arxiv_id], ""))
+        set_materials(meeting=meeting, links=links, recorded=arxiv_id in CODE)
         return meeting
 
     def _weekly_past(self, club, weeks_ago):
@@ -290,7 +309,16 @@ class Command(BaseCommand):
             membership = club.memberships.get(user=p[who])
             for suggestion in picks:
                 set_vote(poll=poll, membership=membership, suggestion=suggestion, approve=True)
-        close_poll(poll=poll, closed_by=p["organizer"])
+        next_session = close_poll(poll=poll, closed_by=p["organizer"]).meeting
+        for who, answer in {
+            "member": "going",
+            "priya": "going",
+            "yuki": "maybe",
+            "tomas": "no",
+        }.items():
+            set_rsvp(
+                meeting=next_session, membership=club.memberships.get(user=p[who]), answer=answer
+            )
         # This week's poll is open, with votes in.
         flash = self._suggest(
             club, p["yuki"], "2205.14135", "The IO-aware trick behind every fast attention kernel."
