@@ -56,8 +56,16 @@ class MeetingForm(forms.Form):
             )
             self.fields["suggestions"].label_from_instance = lambda s: s.paper.title
 
-    def duration_delta(self) -> dt.timedelta:
-        return dt.timedelta(minutes=self.cleaned_data["duration"])
+    def slot(self) -> dict:
+        """When, how long, where and who: what scheduling and editing both take."""
+        data = self.cleaned_data
+        return {
+            "starts_at": data["starts_at"],
+            "duration": dt.timedelta(minutes=data["duration"]),
+            "place_name": data["place_name"],
+            "place_url": data["place_url"],
+            "presenters": data["presenters"],
+        }
 
 
 class NotesForm(forms.Form):

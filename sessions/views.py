@@ -181,11 +181,7 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
                     club=club,
                     suggestions=data["suggestions"],
                     source=data["source"],
-                    starts_at=data["starts_at"],
-                    duration=form.duration_delta(),
-                    place_name=data["place_name"],
-                    place_url=data["place_url"],
-                    presenters=data["presenters"],
+                    **form.slot(),
                 )
             except RuleViolation as error:
                 form.add_error(None, error.message)
@@ -212,16 +208,8 @@ def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         }
         form = MeetingForm(request.POST or None, club=club, editing=True, initial=initial)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                services.update_meeting(
-                    meeting=meeting,
-                    starts_at=data["starts_at"],
-                    duration=form.duration_delta(),
-                    place_name=data["place_name"],
-                    place_url=data["place_url"],
-                    presenters=data["presenters"],
-                )
+                services.update_meeting(meeting=meeting, **form.slot())
             except RuleViolation as error:
                 form.add_error(None, error.message)
             else:
