@@ -22,7 +22,7 @@ run: install
 	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py migrate --noinput
 	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py seed_demo
 	@echo "Paper Club is at http://$(HOST):$(PORT)/ (emails are printed here by the worker)"
-	DEBUG=1 env -u DATABASE_URL $(UV) run python manage.py db_worker --no-reload & worker=$$!; \
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) env -u DATABASE_URL $(UV) run python manage.py db_worker --no-reload & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  DEBUG=1 SITE_URL=http://$(HOST):$(PORT) env -u DATABASE_URL $(UV) run python manage.py runserver $(HOST):$(PORT)
 

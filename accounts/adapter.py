@@ -1,19 +1,32 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 
 from accounts.timezones import known_zone
 
 
+def _start_profile(request, user, name: str = "") -> None:
+    """New accounts: a display name (never the email) and the browser's time zone."""
+    if not user.display_name:
+        user.display_name = (name or user.email.split("@", 1)[0])[:80]
+    browser_zone = known_zone(request.COOKIES.get("tz", "")) if request else ""
+    if browser_zone:
+        user.time_zone = browser_zone  # kept in a cookie by static/js/app.js
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
-        # New accounts start with a display name taken from the email's local part,
-        # so no page ever shows an address to other members.
         user = super().save_user(request, user, form, commit=False)
-        if not user.display_name:
-            user.display_name = user.email.split("@", 1)[0][:80]
-        # New accounts start in the browser's time zone (see static/js/app.js).
-        browser_zone = known_zone(request.COOKIES.get("tz", "")) if request else ""
-        if browser_zone:
-            user.time_zone = browser_zone
+        _start_profile(request, user)
         if commit:
             user.save()
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """GitHub and Discord sign-ups start their profile the same way."""
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        name = data.get("name") or data.get("username") or ""
+        _start_profile(request, user, name)
         return user

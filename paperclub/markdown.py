@@ -8,6 +8,8 @@ import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+from paperclub.text import strip_control
+
 ALLOWED_TAGS = {
     "a",
     "abbr",
@@ -43,7 +45,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}
 
 
 def render_markdown(text: str) -> SafeString:
-    html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    html = md.markdown(
+        strip_control(text), extensions=["extra", "sane_lists"], output_format="html"
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
+from paperclub.text import strip_control
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.models import Paper, Poll, Suggestion, Tally, Vote
 
@@ -96,10 +97,10 @@ def get_or_create_paper(
     try:
         with transaction.atomic():
             return Paper.objects.create(
-                title=title.strip(),
-                authors=authors.strip(),
+                title=strip_control(title).strip(),
+                authors=strip_control(authors).strip(),
                 year=year,
-                abstract=abstract.strip(),
+                abstract=strip_control(abstract).strip(),
                 url=url,
                 arxiv_id=arxiv_id,
                 url_key=url_key,

@@ -6,6 +6,7 @@ from django.utils.html import escape, format_html
 from icalendar import Calendar, Event
 
 from clubs.access import club_for_feed
+from paperclub.text import strip_control
 from sessions.models import Meeting
 
 PRODID = "-//Paper Club//Sessions//EN"
@@ -72,10 +73,10 @@ class NotesFeed(Feed):
         return club_for_feed(request, slug, token)
 
     def title(self, club):
-        return f"{club.name}: session notes"
+        return strip_control(f"{club.name}: session notes")
 
     def subtitle(self, club):
-        return club.description or f"Notes posted after each session of {club.name}."
+        return strip_control(club.description) or f"Notes posted after each session of {club.name}."
 
     def link(self, club):
         return club.get_absolute_url()
@@ -90,7 +91,7 @@ class NotesFeed(Feed):
 
     def item_title(self, meeting):
         titles = "; ".join(p.title for p in _papers(meeting))
-        return f"#{meeting.number}: {titles}"
+        return strip_control(f"#{meeting.number}: {titles}")
 
     def item_link(self, meeting):
         return meeting.get_absolute_url()
@@ -109,10 +110,10 @@ class NotesFeed(Feed):
 
     def item_description(self, meeting):
         takeaways = [s.takeaway for s in meeting.suggestions.all() if s.takeaway]
-        return " ".join(takeaways) or f"Notes of session #{meeting.number}."
+        return strip_control(" ".join(takeaways)) or f"Notes of session #{meeting.number}."
 
     def item_extra_kwargs(self, meeting):
-        return {"content": self._content(meeting)}
+        return {"content": strip_control(self._content(meeting))}
 
     def _content(self, meeting):
         # Section HTML was sanitized with nh3 when the notes were posted.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
+from paperclub.text import strip_control
 from papers.models import Suggestion
 from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
 from sessions.tasks import announce, queue_notes_email, queue_session_reminder
@@ -49,7 +50,7 @@ def coming_weeks(club: Club, count: int = 6, now: dt.datetime | None = None) -> 
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
     meetings = {
         m.starts_at.astimezone(club.tz).date(): m
-        for m in Meeting.objects.filter(
+        for m in Meeting.objects.select_related("club").filter(
             club=club,
             state=State.SCHEDULED,
             starts_at__gte=slots[0] - dt.timedelta(days=3),
@@ -220,6 +221,7 @@ def post_notes(
         raise RuleViolation("The notes do not match the club's discussion questions.", status=400)
     if not any(body.strip() for body in bodies):
         raise RuleViolation("Write something under at least one question.", status=400)
+    bodies = [strip_control(body) for body in bodies]
     meeting.note_sections.all().delete()
     NoteSection.objects.bulk_create(
         NoteSection(
@@ -254,6 +256,9 @@ def set_materials(
 
     Side effects: Material rows replaced; Meeting.recorded; SEQUENCE raised.
     """
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.state == State.CANCELLED:
+        raise RuleViolation("This session was cancelled.")
     kinds = set(Material.Kind.values)
     if any(kind not in kinds for kind, _, _ in links):
         raise RuleViolation("Unknown kind of material.", status=400)
@@ -280,7 +285,8 @@ def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
         raise RuleViolation("Answer going, maybe or not going.", status=400)
     if membership.club_id != meeting.club_id:
         raise RuleViolation("Only members of this club can answer.", status=403)
-    if meeting.state != State.SCHEDULED:
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    if meeting.state != State.SCHEDULED or meeting.starts_at <= timezone.now():
         raise RuleViolation("This session is no longer open for answers.")
     rsvp, _ = Rsvp.objects.update_or_create(
         meeting=meeting,

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Club, Membership
+from paperclub.text import strip_control
 from papers.models import Poll
 from sessions.models import Meeting, Rsvp, SentEmail
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 REMINDER_LEAD = dt.timedelta(hours=24)
 WEBHOOK_TIMEOUT = 5  # seconds
 WEBHOOK_ATTEMPTS = 4
+EMAIL_ATTEMPTS = 4
 UNSUBSCRIBE_SALT = "paperclub.unsubscribe"
 KINDS = {"reminders", "polls", "notes"}
 
@@ -54,9 +56,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
     return data.get("m"), data["k"]
 
 
-def send_once(memberships, *, key: str, kind: str, subject: str, body: str, attach=None) -> int:
-    """Email each member at most once for `key`. Returns how many were sent."""
-    sent = 0
+def send_once(
+    memberships, *, key: str, kind: str, subject: str, body: str, attach=None
+) -> tuple[int, int]:
+    """Email each member at most once for `key`. Returns (sent, failed)."""
+    sent = failed = 0
     for membership in memberships:
         try:
             with transaction.atomic():
@@ -78,10 +82,26 @@ def send_once(memberships, *, key: str, kind: str, subject: str, body: str, atta
         try:
             message.send()
         except Exception:
-            record.delete()  # let a later run try again
+            record.delete()  # so that the retry sends it
             log.exception("Could not email member %s about %s", membership.pk, key)
+            failed += 1
             continue
         sent += 1
+    return sent, failed
+
+
+def _finish(task_, args: tuple, attempt: int, outcome: tuple[int, int]) -> int:
+    """Queue the task again, later, when some emails failed (the mail server was down).
+    Members already emailed are skipped then: their emails are recorded."""
+    sent, failed = outcome
+    if failed:
+        if attempt >= EMAIL_ATTEMPTS:
+            log.error(
+                "%s: %s emails still failing after %s attempts", task_.module_path, failed, attempt
+            )
+        else:
+            delay = dt.timedelta(minutes=5 * 2 ** (attempt - 1))
+            task_.using(run_after=timezone.now() + delay).enqueue(*args, attempt + 1)
     return sent
 
 
@@ -91,24 +111,26 @@ def _meeting_summary(meeting: Meeting) -> str:
 
 
 @task()
-def send_session_reminders(meeting_id: int, starts_at: str) -> int:
+def send_session_reminders(meeting_id: int, starts_at: str, attempt: int = 1) -> int:
     """A day before the session: to members who answered going or maybe, and to those who
-    want every reminder. Skipped when the session moved (a new reminder was queued) or
-    was cancelled."""
+    want every reminder (unless they said they are not going). Skipped when the session
+    moved (a new reminder was queued), was cancelled, or has already started."""
     from sessions.feeds import calendar_bytes
 
     meeting = Meeting.objects.with_papers().filter(pk=meeting_id).first()
     if meeting is None or meeting.state != Meeting.State.SCHEDULED:
         return 0
-    if meeting.starts_at != dt.datetime.fromisoformat(starts_at):
+    moved = meeting.starts_at != dt.datetime.fromisoformat(starts_at)
+    if moved or meeting.starts_at <= timezone.now():
         return 0
-    answered = Rsvp.objects.filter(meeting=meeting, answer__in=["going", "maybe"]).values(
-        "membership"
-    )
+    rsvps = Rsvp.objects.filter(meeting=meeting)
+    answered = rsvps.filter(answer__in=["going", "maybe"]).values("membership")
+    declined = rsvps.filter(answer="no").values("membership")
     members = (
         Membership.objects.filter(club=meeting.club_id)
         .exclude(reminders=Membership.Reminders.NONE)
         .filter(Q(reminders=Membership.Reminders.ALL) | Q(pk__in=answered))
+        .exclude(pk__in=declined)
         .select_related("user", "club")
     )
     place = ", ".join(x for x in (meeting.place_name, meeting.place_url) if x)
@@ -120,18 +142,20 @@ def send_session_reminders(meeting_id: int, starts_at: str) -> int:
         + f"Session page: {absolute(meeting.get_absolute_url())}"
     )
     ics = calendar_bytes(_meeting_summary(meeting), [meeting], absolute)
-    return send_once(
+    outcome = send_once(
         members,
-        key=f"reminder:{meeting.pk}:{starts_at}",
+        # The moment itself, not its spelling: one key however the offset is written.
+        key=f"reminder:{meeting.pk}:{int(meeting.starts_at.timestamp())}",
         kind="reminders",
         subject=f"Tomorrow: {_meeting_summary(meeting)}",
         body=body,
         attach=(f"session-{meeting.number}.ics", ics, "text/calendar"),
     )
+    return _finish(send_session_reminders, (meeting_id, starts_at), attempt, outcome)
 
 
 @task()
-def send_poll_opened(poll_id: int) -> int:
+def send_poll_opened(poll_id: int, attempt: int = 1) -> int:
     poll = Poll.objects.select_related("club").filter(pk=poll_id).first()
     if poll is None or not poll.is_open():
         return 0
@@ -141,7 +165,7 @@ def send_poll_opened(poll_id: int) -> int:
         if poll.closes_at
         else "An organizer closes the poll."
     )
-    return send_once(
+    outcome = send_once(
         _members(poll.club, "poll_emails"),
         key=f"poll-open:{poll.pk}",
         kind="polls",
@@ -149,53 +173,66 @@ def send_poll_opened(poll_id: int) -> int:
         body=f"A poll is open: you have {poll.budget} votes. {closes}\n"
         f"Vote: {absolute(poll.club.get_absolute_url())}#ballot",
     )
+    return _finish(send_poll_opened, (poll_id,), attempt, outcome)
 
 
 @task()
-def send_poll_closing(poll_id: int, closes_at: str) -> int:
+def send_poll_closing(poll_id: int, closes_at: str, attempt: int = 1) -> int:
     """A day before a poll closes, to members who have not voted yet."""
     poll = Poll.objects.select_related("club").filter(pk=poll_id).first()
     if poll is None or not poll.is_open() or poll.closes_at != dt.datetime.fromisoformat(closes_at):
         return 0
     members = _members(poll.club, "poll_emails").exclude(votes__poll=poll)
-    return send_once(
+    outcome = send_once(
         members,
         key=f"poll-closing:{poll.pk}",
         kind="polls",
         subject=f"{poll.club.name}: the poll closes tomorrow",
         body=f"You have not voted yet. Vote: {absolute(poll.club.get_absolute_url())}#ballot",
     )
+    return _finish(send_poll_closing, (poll_id, closes_at), attempt, outcome)
 
 
 @task()
-def send_notes_posted(meeting_id: int) -> int:
+def send_notes_posted(meeting_id: int, attempt: int = 1) -> int:
     meeting = Meeting.objects.with_papers().filter(pk=meeting_id).first()
     if meeting is None or not meeting.has_notes:
         return 0
-    return send_once(
+    outcome = send_once(
         _members(meeting.club, "notes_emails"),
         key=f"notes:{meeting.pk}",
         kind="notes",
         subject=f"Notes posted: {_meeting_summary(meeting)}",
         body=f"Read them: {absolute(meeting.get_absolute_url())}",
     )
+    return _finish(send_notes_posted, (meeting_id,), attempt, outcome)
 
 
 def _members(club: Club, flag: str):
     return Membership.objects.filter(club=club, **{flag: True}).select_related("user", "club")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that redirects is refused: the redirect could point anywhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect refused: {msg}", headers, fp)
+
+
+_webhook_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _webhook_target_allowed(url: str) -> bool:
-    """Webhooks go to the internet, not to this machine's own network (unless allowed)."""
+    """Webhooks go to the internet, not to this machine's own network (unless allowed).
+
+    Raises OSError when the host name cannot be looked up (retried like any failure).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     if settings.WEBHOOK_ALLOW_PRIVATE:
         return True
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
-    except OSError:
-        return False
+    infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
     return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
 
 
@@ -204,14 +241,11 @@ def post_webhook(club_id: int, text: str, attempt: int = 1) -> bool:
     """Post `text` to the club's webhook as Discord- and Slack-style JSON.
 
     A failure is logged and retried later with growing delays, up to WEBHOOK_ATTEMPTS
-    times; nobody using the site ever sees it."""
+    times; nobody using the site ever sees it. Redirects are not followed."""
     club = Club.objects.filter(pk=club_id).first()
     if club is None or not club.webhook_url:
         return False
-    if not _webhook_target_allowed(club.webhook_url):
-        log.warning("Webhook of club %s points to a non-public address; not sent", club.slug)
-        return False
-    body = json.dumps({"content": text, "text": text}).encode()
+    body = json.dumps({"content": strip_control(text), "text": strip_control(text)}).encode()
     request = urllib.request.Request(
         club.webhook_url,
         data=body,
@@ -219,7 +253,10 @@ def post_webhook(club_id: int, text: str, attempt: int = 1) -> bool:
         headers={"Content-Type": "application/json", "User-Agent": "PaperClub-webhook"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
+        if not _webhook_target_allowed(club.webhook_url):
+            log.warning("Webhook of club %s points to a non-public address; not sent", club.slug)
+            return False
+        with _webhook_opener.open(request, timeout=WEBHOOK_TIMEOUT) as response:
             response.read(1024)
         return True
     except (urllib.error.URLError, TimeoutError, OSError) as error:

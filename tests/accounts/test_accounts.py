@@ -215,3 +215,19 @@ def test_new_account_starts_in_the_browsers_zone(client, django_user_model):
     assert (
         django_user_model.objects.get(email="brazil@example.com").time_zone == "America/Sao_Paulo"
     )
+
+
+def test_github_and_discord_sign_ups_start_in_the_browsers_zone(rf, django_user_model):
+    from allauth.socialaccount.models import SocialLogin
+
+    from accounts.adapter import SocialAccountAdapter
+
+    request = rf.get("/")
+    request.COOKIES["tz"] = "Asia/Singapore"
+    login = SocialLogin(user=django_user_model(email="gh@example.com"))
+
+    user = SocialAccountAdapter(request).populate_user(
+        request, login, {"email": "gh@example.com", "name": "Octo Cat"}
+    )
+
+    assert (user.display_name, user.time_zone) == ("Octo Cat", "Asia/Singapore")

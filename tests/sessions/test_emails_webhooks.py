@@ -15,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clubs.models import Membership
 from papers.services import open_poll, set_vote, suggest_paper
-from sessions.models import SentEmail
+from sessions.models import Meeting, SentEmail
 from sessions.services import post_notes, schedule_meeting, set_rsvp, update_meeting
 from sessions.tasks import (
     post_webhook,
@@ -315,3 +315,101 @@ def test_webhook_to_a_private_address_is_not_sent_by_default(club, hook_server, 
 
     assert Hook.received == []
     assert "non-public address" in caplog.text
+
+
+# Found in review
+
+
+def test_no_reminder_once_the_session_has_started(club, meeting, member):
+    set_rsvp(meeting=meeting, membership=club.memberships.get(user=member), answer="going")
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=5))
+    meeting.refresh_from_db()
+
+    assert remind(meeting) == 0
+
+
+def test_members_who_said_no_get_no_reminder_even_when_they_want_all(club, meeting, member):
+    membership = club.memberships.get(user=member)
+    Membership.objects.filter(pk=membership.pk).update(reminders="all")
+    set_rsvp(meeting=meeting, membership=membership, answer="no")
+
+    remind(meeting)
+
+    assert "member@example.com" not in recipients()
+
+
+def test_one_moment_spelled_in_two_offsets_is_one_reminder(club, meeting, member):
+    set_rsvp(meeting=meeting, membership=club.memberships.get(user=member), answer="going")
+
+    send_session_reminders.call(meeting.pk, meeting.starts_at.isoformat())
+    in_singapore = meeting.starts_at.astimezone(club.tz).isoformat()
+    send_session_reminders.call(meeting.pk, in_singapore)
+
+    assert len(mail.outbox) == 1
+
+
+def test_emails_that_fail_are_sent_by_a_later_attempt(club, meeting, member, monkeypatch, caplog):
+    from django.core.mail import EmailMessage
+
+    set_rsvp(meeting=meeting, membership=club.memberships.get(user=member), answer="going")
+    real_send = EmailMessage.send
+
+    def broken(self, *args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailMessage, "send", broken)
+    assert remind(meeting) == 0
+    retry = DBTaskResult.objects.get(task_path="sessions.tasks.send_session_reminders")
+    assert retry.args_kwargs["args"][-1] == 2
+    assert retry.run_after > timezone.now()
+    assert not SentEmail.objects.exists()
+
+    monkeypatch.setattr(EmailMessage, "send", real_send)
+    assert send_session_reminders.call(*retry.args_kwargs["args"]) == 1
+    assert recipients() == ["member@example.com"]
+
+
+def test_notes_feed_survives_control_characters(client, club, meeting, organizer):
+    import feedparser
+
+    post_notes(
+        meeting=meeting, author=organizer, bodies=["pasted\x0cfrom a PDF\x00", "", ""], takeaways={}
+    )
+
+    response = client.get(reverse("meetings:notes_feed", args=[club.slug]))
+
+    assert response.status_code == 200
+    assert not feedparser.parse(response.content).bozo
+    assert "pastedfrom a PDF" in response.content.decode()
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    hits: list = []
+
+    def do_POST(self):
+        Redirecting.hits.append(self.path)
+        self.send_response(302)
+        self.send_header("Location", "http://127.0.0.2:1/internal")
+        self.end_headers()
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_does_not_follow_redirects(club, settings, caplog):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    Redirecting.hits = []
+    server = HTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    club.webhook_url = f"http://127.0.0.1:{server.server_port}/hook"
+    club.save()
+    try:
+        assert post_webhook.call(club.pk, "hello") is False
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert Redirecting.hits == ["/hook"]
+    assert "redirect refused" in caplog.text

@@ -332,3 +332,18 @@ def test_session_page_query_count_with_rsvps_and_materials(
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(meeting.get_absolute_url())
     assert Meeting.objects.get().sequence == 1
+
+
+def test_answers_close_when_the_session_starts(club, meeting, member):
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=1))
+    meeting.refresh_from_db()
+
+    with pytest.raises(RuleViolation, match="no longer open"):
+        set_rsvp(meeting=meeting, membership=club.memberships.get(user=member), answer="going")
+
+
+def test_materials_of_a_cancelled_session_cannot_change(meeting):
+    cancel_meeting(meeting=meeting)
+
+    with pytest.raises(RuleViolation, match="cancelled"):
+        set_materials(meeting=meeting, links=[("slides", "https://e.com/s", "")], recorded=False)

@@ -83,3 +83,25 @@ def test_forged_day_is_refused_without_a_500(organizer_client, club):
 
     assert "coming meeting days" in response.content.decode()
     assert not Poll.objects.exists()
+
+
+def test_club_page_query_count_does_not_grow_with_coming_sessions(
+    client, club, member, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(i):
+        paper = suggest_paper(
+            club=club, suggested_by=member, link=f"2401.{i:05d}", title=f"P{i}", pitch="p"
+        )
+        schedule_meeting(club=club, suggestions=[paper])
+
+    add(0)
+    url = reverse("clubs:detail", args=[club.slug])
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for i in range(1, 6):
+        add(i)
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(url)
