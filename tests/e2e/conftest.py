@@ -54,8 +54,11 @@ def _http_cookies(settings):
 class Problems:
     """JavaScript errors, Content Security Policy violations and server errors seen in a page.
 
-    Chromium also logs every 4xx response as a console error; those are the app's
-    deliberate refusals (a 409 for a vote past the budget) and are checked by the tests.
+    Two kinds of console errors are expected and left out:
+    - Chromium logs every 4xx response; those are the app's deliberate refusals (a 409
+      for a vote past the budget), which the tests check themselves;
+    - htmx logs a request it aborted on purpose (the as-you-type link check, cut short
+      when the form is submitted) as "htmx:sendAbort" after "htmx:afterRequest".
     """
 
     def __init__(self):
@@ -72,8 +75,14 @@ class Problems:
 
     def _console(self, page, msg):
         refusal = re.search(r"status of 4\d\d", msg.text) and "Failed to load resource" in msg.text
-        if msg.type == "error" and not refusal:
-            self.items.append(f"{page.url}: {msg.text}")
+        if msg.type != "error" or refusal:
+            return
+        if msg.text.startswith("htmx:sendAbort"):
+            after = f"{page.url}: htmx:afterRequest" + msg.text.removeprefix("htmx:sendAbort")
+            if after in self.items:
+                self.items.remove(after)
+                return
+        self.items.append(f"{page.url}: {msg.text}")
 
 
 @pytest.fixture
