@@ -7,8 +7,8 @@ from accounts.forms import ProfileForm
 from paperclub.http import login_required
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if form.is_valid():

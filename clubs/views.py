@@ -34,8 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"my_clubs": mine, "public_clubs": public})
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def club_create(request: HttpRequest) -> HttpResponse:
     form = ClubForm(request.POST or None)
     if form.is_valid():
@@ -49,8 +49,8 @@ def club_create(request: HttpRequest) -> HttpResponse:
     return render(request, "clubs/club_form.html", {"form": form}, status=_form_status(form))
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     form = ClubForm(request.POST or None, instance=access.club)
@@ -115,8 +115,8 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "clubs/club_detail.html", club_page_context(access))
 
 
-@login_required
 @require_GET
+@login_required
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     club = access.club
@@ -132,8 +132,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "clubs/members.html", context)
 
 
-@login_required
 @require_POST
+@login_required
 def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     form = InviteForm(request.POST)
@@ -152,8 +152,8 @@ def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("clubs:members", slug=access.club.slug)
 
 
-@login_required
 @require_POST
+@login_required
 def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     invite = get_object_or_404(Invite, pk=pk, club=access.club)
@@ -187,8 +187,8 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "clubs/invite.html", context, status=status)
 
 
-@login_required
 @require_POST
+@login_required
 def join(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     try:
@@ -200,8 +200,8 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(access.club)
 
 
-@login_required
 @require_POST
+@login_required
 def leave(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     try:
@@ -213,8 +213,8 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("home")
 
 
-@login_required
 @require_POST
+@login_required
 def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     membership = get_object_or_404(
@@ -235,8 +235,8 @@ def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("clubs:members", slug=access.club.slug)
 
 
-@login_required
 @require_POST
+@login_required
 def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     membership = get_object_or_404(
@@ -255,8 +255,8 @@ def _form_status(form) -> int:
     return 422 if form.is_bound and form.errors else 200
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def notifications(request: HttpRequest, slug: str) -> HttpResponse:
     """The member's email preferences for this club."""
     access = club_for_member(request, slug)

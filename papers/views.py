@@ -26,8 +26,8 @@ def _duplicate_url(suggestion: Suggestion) -> str:
     return f"{suggestion.club.get_absolute_url()}#suggestion-{suggestion.pk}"
 
 
-@login_required
 @require_POST
+@login_required
 def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     form = SuggestForm(request.POST)
@@ -65,8 +65,8 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, CLUB_PAGE, {**club_page_context(access), **context}, status=422)
 
 
-@login_required
 @require_POST
+@login_required
 def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
     """As-you-type feedback on the link field: what paper it is, and whether the club has it."""
     access = club_for_member(request, slug)
@@ -95,8 +95,8 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, f"{CLUB_PAGE}#link-feedback", context)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
     form = SuggestionEditForm(
@@ -119,8 +119,8 @@ def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "papers/suggestion_edit.html", context, status=status)
 
 
-@login_required
 @require_POST
+@login_required
 def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
     try:
@@ -132,8 +132,8 @@ def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     return redirect(access.club)
 
 
-@login_required
 @require_POST
+@login_required
 def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpResponse:
     """Vote for a candidate (approve=1) or take the vote back (approve=0).
 
@@ -165,8 +165,8 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     return trigger_client_event(response, "voteCast")
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     club = access.club
@@ -215,8 +215,8 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "papers/poll_detail.html", context)
 
 
-@login_required
 @require_POST
+@login_required
 def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
@@ -232,8 +232,8 @@ def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect(reverse("papers:poll", args=[access.club.slug, poll.pk]))
 
 
-@login_required
 @require_POST
+@login_required
 def poll_override(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)

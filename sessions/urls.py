@@ -1,7 +1,10 @@
 from django.urls import path
+from django.views.decorators.http import require_GET
 
 from sessions import views
 from sessions.feeds import NotesFeed
+
+notes_feed = require_GET(NotesFeed())
 
 app_name = "meetings"
 urlpatterns = [
@@ -20,11 +23,11 @@ urlpatterns = [
         name="meeting_calendar",
     ),
     path("c/<slug:slug>/calendar.ics", views.club_calendar, name="calendar"),
-    path("c/<slug:slug>/notes.atom", NotesFeed(), name="notes_feed"),
+    path("c/<slug:slug>/notes.atom", notes_feed, name="notes_feed"),
     path(
         "c/<slug:slug>/feeds/<str:token>/calendar.ics", views.club_calendar, name="private_calendar"
     ),
-    path("c/<slug:slug>/feeds/<str:token>/notes.atom", NotesFeed(), name="private_notes_feed"),
+    path("c/<slug:slug>/feeds/<str:token>/notes.atom", notes_feed, name="private_notes_feed"),
     path("c/<slug:slug>/weeks/skip/", views.week_skip, name="week_skip"),
     path("c/<slug:slug>/feeds/reset/", views.feed_token_reset, name="feed_token_reset"),
 ]

@@ -69,8 +69,8 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return render(request, "sessions/meeting_detail.html", context)
 
 
-@login_required
 @require_POST
+@login_required
 def rsvp(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_member(request, slug, number)
     try:
@@ -86,8 +86,8 @@ def rsvp(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(request, "sessions/meeting_detail.html#rsvp", rsvp_context(access, meeting))
 
 
-@login_required
 @require_POST
+@login_required
 def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     _, meeting = meeting_for_organizer(request, slug, number)
     form = AttendanceForm(request.POST, meeting=meeting)
@@ -105,8 +105,8 @@ def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return redirect(meeting)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_note_taker(request, slug, number)
     form = MaterialsForm(request.POST or None, meeting=meeting)
@@ -152,8 +152,8 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
-@login_required
 @require_POST
+@login_required
 def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     reset_feed_token(membership=access.membership)
@@ -161,8 +161,8 @@ def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(access.club)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     club = access.club
@@ -193,8 +193,8 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "sessions/meeting_form.html", context, status=status)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_organizer(request, slug, number)
     club = access.club
@@ -220,8 +220,8 @@ def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         return render(request, "sessions/meeting_form.html", context, status=status)
 
 
-@login_required
 @require_POST
+@login_required
 def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     _, meeting = meeting_for_organizer(request, slug, number)
     try:
@@ -235,8 +235,8 @@ def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return redirect(meeting)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Write the notes. "Preview" renders them (sanitized) without saving."""
     access, meeting = meeting_for_note_taker(request, slug, number)
@@ -270,8 +270,8 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(request, "sessions/notes_form.html", context, status=status)
 
 
-@login_required
 @require_POST
+@login_required
 def week_skip(request: HttpRequest, slug: str) -> HttpResponse:
     """Skip a coming week (or meet again in a skipped one). The weekly slot stays."""
     access = club_for_organizer(request, slug)
