@@ -12,6 +12,11 @@ from sessions.models import Meeting
 PRODID = "-//Paper Club//Sessions//EN"
 
 
+def _line(text: str) -> str:
+    """One line of text for an iCalendar property: no control characters, no line breaks."""
+    return " ".join(strip_control(text).split())
+
+
 def _papers(meeting: Meeting) -> list:
     return [s.paper for s in meeting.suggestions.all()]
 
@@ -28,11 +33,11 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     titles = "; ".join(p.title for p in papers)
-    event.add("summary", f"{meeting.club.name} #{meeting.number}: {titles}")
+    event.add("summary", _line(f"{meeting.club.name} #{meeting.number}: {titles}"))
     event.add("status", "CANCELLED" if meeting.state == Meeting.State.CANCELLED else "CONFIRMED")
     location = ", ".join(x for x in (meeting.place_name, meeting.place_url) if x)
     if location:
-        event.add("location", location)
+        event.add("location", _line(location))
     url = absolute(meeting.get_absolute_url())
     event.add("url", url)
     lines = [f"{p.title} — {p.link}" for p in papers]
@@ -40,7 +45,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
         lines.append(f"Join: {meeting.place_url}")
     lines += [f"{m.title}: {m.url}" for m in meeting.materials.all()]
     lines.append(f"Session page: {url}")
-    event.add("description", "\n".join(lines))
+    event.add("description", strip_control("\n".join(lines)))
     return event
 
 
@@ -49,7 +54,7 @@ def calendar_bytes(name: str, meetings, absolute) -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", _line(name))
     for meeting in meetings:
         calendar.add_component(meeting_event(meeting, absolute))
     return calendar.to_ical()

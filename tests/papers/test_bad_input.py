@@ -223,3 +223,17 @@ def test_override_after_the_session_was_cancelled_schedules_a_new_one(club, orga
 
     new = Meeting.objects.get(state="scheduled")
     assert (list(new.suggestions.all()), new.poll) == ([second], poll)
+
+
+def test_time_that_happens_twice_in_club_zone_is_refused(organizer_client, organizer):
+    club = create_club(creator=organizer, name="Berlin", slug="berlin", time_zone="Europe/Berlin")
+
+    # 02:30 on 27 Oct 2030 happens twice in Berlin (clocks go back from 03:00 to 02:00).
+    response = organizer_client.post(
+        reverse("papers:poll_open", args=[club.slug]),
+        {"closes_at": "2030-10-27T02:30", "budget": "3"},
+    )
+
+    assert response.status_code == 422
+    assert "ambiguous" in response.content.decode()
+    assert Poll.objects.count() == 0

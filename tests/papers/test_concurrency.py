@@ -165,3 +165,90 @@ def test_a_vote_racing_a_withdrawal_never_lands_on_the_withdrawn_paper(setup):
 
     assert not isinstance(results[-1], Exception)
     assert Vote.objects.filter(suggestion=target).count() == 0
+
+
+@pytest.fixture
+def big_setup(django_user_model):
+    owner = django_user_model.objects.create_user(email="owner@example.com", password="x")
+    club = create_club(creator=owner, name="Load", slug="load")
+    papers = [
+        suggest_paper(club=club, suggested_by=owner, link=f"2402.{i:05d}", title=f"P{i}", pitch="p")
+        for i in range(6)
+    ]
+    members = [
+        join_club(club=club, user=django_user_model.objects.create_user(email=f"l{i}@example.com"))
+        for i in range(50)
+    ]
+    return club, open_poll(club=club, opened_by=owner, budget=3), papers, members
+
+
+def replay(actions, budget):
+    """What one member's votes end as, applying their clicks one after another."""
+    mine = set()
+    for index, approve in actions:
+        if approve and index not in mine and len(mine) < budget:
+            mine.add(index)
+        elif not approve:
+            mine.discard(index)
+    return mine
+
+
+def test_fifty_members_toggling_at_once_end_as_a_serial_replay(big_setup):
+    import random
+
+    _, poll, papers, members = big_setup
+    rng = random.Random(7)
+    plans = {m.pk: [(rng.randrange(6), rng.random() < 0.6) for _ in range(12)] for m in members}
+
+    def clicks(member):
+        def run():
+            refused = 0
+            for index, approve in plans[member.pk]:
+                try:
+                    set_vote(
+                        poll=poll, membership=member, suggestion=papers[index], approve=approve
+                    )
+                except RuleViolation:
+                    refused += 1
+            return refused
+
+        return run
+
+    results = run_together([clicks(m) for m in members])
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    for member in members:
+        actual = {
+            papers.index(v.suggestion)
+            for v in Vote.objects.filter(membership=member).select_related("suggestion")
+        }
+        assert actual == replay(plans[member.pk], poll.budget)
+    expected_total = sum(len(replay(plan, poll.budget)) for plan in plans.values())
+    assert Vote.objects.filter(poll=poll).count() == expected_total
+
+
+def test_many_suggestions_of_the_same_paper_at_once_leave_exactly_one(big_setup):
+    from papers.models import Paper, Suggestion
+    from papers.services import DuplicateSuggestion
+
+    club, _, _, members = big_setup
+
+    results = run_together(
+        [
+            lambda m=m: suggest_paper(
+                club=club,
+                suggested_by=m.user,
+                link="https://arxiv.org/abs/2312.00752v2",
+                title="Mamba",
+                pitch="same paper",
+            )
+            for m in members[:12]
+        ]
+    )
+
+    assert sum(isinstance(r, DuplicateSuggestion) for r in results) == 11
+    assert [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, DuplicateSuggestion)
+    ] == []
+    assert Paper.objects.filter(arxiv_id="2312.00752").count() == 1
+    assert Suggestion.objects.filter(club=club, paper__arxiv_id="2312.00752").count() == 1
