@@ -1,5 +1,7 @@
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, join_club
@@ -82,3 +84,22 @@ def member_client(client, member):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+@pytest.fixture
+def same_queries(django_assert_num_queries):
+    """N+1 guard: `fetch()` runs as many queries after `grow()` added rows as before.
+
+    Returns that number, so a test can also hold it to a budget.
+    """
+
+    def check(fetch, grow) -> int:
+        fetch()  # first request warms per-process caches
+        with CaptureQueriesContext(connection) as small:
+            fetch()
+        grow()
+        with django_assert_num_queries(len(small.captured_queries)):
+            fetch()
+        return len(small.captured_queries)
+
+    return check

@@ -324,26 +324,13 @@ def test_timeline_lists_sessions_newest_first_with_takeaways(client, club, organ
     assert "Third line" in response.content.decode()
 
 
-def test_timeline_query_count_does_not_grow_with_sessions(
-    client, club, member, django_assert_num_queries
-):
-    def add(i):
-        paper = suggest_paper(
-            club=club, suggested_by=member, link=f"2401.{i:05d}", title=f"P{i}", pitch="p"
-        )
-        schedule_meeting(club=club, suggestions=[paper])
+def test_timeline_query_count_does_not_grow_with_sessions(client, club, add_sessions, same_queries):
+    add_sessions(0, 1)
 
-    add(0)
-    url = reverse("meetings:timeline", args=[club.slug])
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as one:
-        client.get(url)
-    for i in range(1, 15):
-        add(i)
-    with django_assert_num_queries(len(one.captured_queries)):
-        client.get(url)
+    same_queries(
+        lambda: client.get(reverse("meetings:timeline", args=[club.slug])),
+        lambda: add_sessions(1, 15),
+    )
 
 
 def test_session_page_query_count_does_not_grow_with_papers(

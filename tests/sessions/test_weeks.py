@@ -86,22 +86,10 @@ def test_forged_day_is_refused_without_a_500(organizer_client, club):
 
 
 def test_club_page_query_count_does_not_grow_with_coming_sessions(
-    client, club, member, django_assert_num_queries
+    client, club, add_sessions, same_queries
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    add_sessions(0, 1)
 
-    def add(i):
-        paper = suggest_paper(
-            club=club, suggested_by=member, link=f"2401.{i:05d}", title=f"P{i}", pitch="p"
-        )
-        schedule_meeting(club=club, suggestions=[paper])
-
-    add(0)
-    url = reverse("clubs:detail", args=[club.slug])
-    with CaptureQueriesContext(connection) as one:
-        client.get(url)
-    for i in range(1, 6):
-        add(i)
-    with django_assert_num_queries(len(one.captured_queries)):
-        client.get(url)
+    same_queries(
+        lambda: client.get(reverse("clubs:detail", args=[club.slug])), lambda: add_sessions(1, 6)
+    )
