@@ -89,7 +89,9 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict
     """Everything the club page shows (or only its htmx regions)."""
     club = access.club
     close_due_polls(club=club)
-    context = ballot_context(access, Poll.objects.filter(club=club).unclosed().first())
+    context = ballot_context(
+        access, Poll.objects.filter(club=club).unclosed().select_related("club").first()
+    )
     if regions_only:
         return context
     context.update(
@@ -98,7 +100,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict
         .order_by("-starts_at")
         .with_papers()[:5],
         last_result=Poll.objects.filter(club=club, closed_at__isnull=False)
-        .select_related("winner__paper")
+        .select_related("club", "winner__paper")
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
         weeks=coming_weeks(club),
