@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm
-from paperclub.http import login_required
+from paperclub.http import form_status, login_required
 
 
 @require_http_methods(["GET", "POST"])
@@ -15,5 +15,4 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Profile saved.")
         return redirect("profile")
-    status = 422 if form.errors else 200
-    return render(request, "accounts/profile.html", {"form": form}, status=status)
+    return render(request, "accounts/profile.html", {"form": form}, status=form_status(form))

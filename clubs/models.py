@@ -29,14 +29,6 @@ class Weekday(models.IntegerChoices):
 
 
 class ClubQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Public clubs, plus the private clubs `user` belongs to."""
-        if not user.is_authenticated:
-            return self.filter(visibility=Club.Visibility.PUBLIC)
-        return self.filter(
-            Q(visibility=Club.Visibility.PUBLIC) | Q(memberships__user=user)
-        ).distinct()
-
     def of_member(self, user):
         return self.filter(memberships__user=user)
 
@@ -174,6 +166,13 @@ class Membership(models.Model):
         default=True, help_text="When a poll opens, and a day before it closes."
     )
     notes_emails = models.BooleanField(default=True, help_text="When a session's notes are posted.")
+
+    # Each kind of email a member can stop with one click: the field and its "off" value.
+    EMAIL_SWITCHES = {
+        "reminders": ("reminders", Reminders.NONE),
+        "polls": ("poll_emails", False),
+        "notes": ("notes_emails", False),
+    }
 
     class Meta:
         ordering = ["joined_at", "id"]

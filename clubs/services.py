@@ -159,11 +159,7 @@ def unsubscribe(*, membership: Membership, kind: str) -> Membership:
 
     Side effects: one preference field of the Membership.
     """
-    field, off = {
-        "reminders": ("reminders", Membership.Reminders.NONE),
-        "polls": ("poll_emails", False),
-        "notes": ("notes_emails", False),
-    }[kind]
+    field, off = Membership.EMAIL_SWITCHES[kind]
     setattr(membership, field, off)
     membership.save(update_fields=[field])
     return membership

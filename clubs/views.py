@@ -10,7 +10,7 @@ from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_f
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Club, Invite, Membership
 from paperclub.errors import RuleViolation
-from paperclub.http import login_required
+from paperclub.http import form_status, login_required
 from papers.forms import SuggestForm
 from papers.models import Poll, Suggestion, Vote
 from papers.services import close_due_polls
@@ -46,7 +46,7 @@ def club_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{club.name} is ready. Invite your first members.")
             return redirect(club)
-    return render(request, "clubs/club_form.html", {"form": form}, status=_form_status(form))
+    return render(request, "clubs/club_form.html", {"form": form}, status=form_status(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,7 +62,7 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "clubs/club_form.html",
         {"form": form, "club": access.club},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -253,10 +253,6 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("clubs:members", slug=access.club.slug)
 
 
-def _form_status(form) -> int:
-    return 422 if form.is_bound and form.errors else 200
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def notifications(request: HttpRequest, slug: str) -> HttpResponse:
@@ -267,9 +263,8 @@ def notifications(request: HttpRequest, slug: str) -> HttpResponse:
         form.save()
         messages.success(request, "Email preferences saved.")
         return redirect(access.club)
-    status = 422 if form.errors else 200
     context = {"club": access.club, "form": form}
-    return render(request, "clubs/notifications.html", context, status=status)
+    return render(request, "clubs/notifications.html", context, status=form_status(form))
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)

@@ -49,3 +49,8 @@ def htmx_refusal(message: str, *, status: int, target: str) -> HttpResponse:
     response["HX-Retarget"] = target
     response["HX-Reswap"] = "innerHTML"
     return response
+
+
+def form_status(form) -> int:
+    """422 for a submitted form with errors (htmx swaps it in; tests can tell), else 200."""
+    return 422 if form.is_bound and form.errors else 200

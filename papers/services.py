@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from clubs.models import Club, Membership
@@ -32,10 +31,15 @@ class DuplicateSuggestion(RuleViolation):
         super().__init__(duplicate_message(suggestion), status=409)
 
 
+def last_session(suggestion: Suggestion):
+    """The latest session that read or will read this suggestion, if any."""
+    return suggestion.meetings.order_by("-starts_at").first()
+
+
 def duplicate_message(suggestion: Suggestion) -> str:
     tz = suggestion.club.tz
     if suggestion.state == State.READ:
-        meeting = suggestion.meetings.order_by("-starts_at").first()
+        meeting = last_session(suggestion)
         if meeting:
             day = timezone.localtime(meeting.starts_at, tz)
             return f"The club already read this on {day:%d %b %Y}, session #{meeting.number}."
@@ -426,9 +430,3 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
         Meeting.objects.filter(poll=poll).update(poll=None)
         schedule_meeting(club=poll.club, suggestions=[suggestion], source="vote", poll=poll)
     return poll
-
-
-def vote_totals(poll: Poll) -> dict[int, int]:
-    """Live totals per suggestion id, counted in SQL."""
-    rows = Vote.objects.filter(poll=poll).values("suggestion").annotate(n=Count("id"))
-    return {row["suggestion"]: row["n"] for row in rows}

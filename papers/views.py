@@ -9,7 +9,7 @@ from django_htmx.http import trigger_client_event
 from clubs.access import club_for_member, club_for_organizer
 from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
-from paperclub.http import htmx_refusal, login_required
+from paperclub.http import form_status, htmx_refusal, login_required
 from papers import services
 from papers.access import poll_for_reader, suggestion_for_editor
 from papers.forms import OverrideForm, PollForm, SuggestForm, SuggestionEditForm
@@ -20,7 +20,7 @@ CLUB_PAGE = "clubs/club_detail.html"
 
 
 def _duplicate_url(suggestion: Suggestion) -> str:
-    meeting = suggestion.meetings.order_by("-starts_at").first()
+    meeting = services.last_session(suggestion)
     if meeting is not None:
         return meeting.get_absolute_url()
     return f"{suggestion.club.get_absolute_url()}#suggestion-{suggestion.pk}"
@@ -114,9 +114,8 @@ def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Suggestion saved.")
             return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
-    status = 422 if form.errors else 200
     context = {"club": access.club, "access": access, "suggestion": suggestion, "form": form}
-    return render(request, "papers/suggestion_edit.html", context, status=status)
+    return render(request, "papers/suggestion_edit.html", context, status=form_status(form))
 
 
 @require_POST
@@ -182,8 +181,9 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, "The poll is open. Members can vote on the club page.")
                 return redirect(f"{club.get_absolute_url()}#ballot")
-        status = 422 if form.errors else 200
-        return render(request, "papers/poll_form.html", {"club": club, "form": form}, status=status)
+        return render(
+            request, "papers/poll_form.html", {"club": club, "form": form}, status=form_status(form)
+        )
 
 
 @require_GET

@@ -35,7 +35,6 @@ WEBHOOK_TIMEOUT = 5  # seconds
 WEBHOOK_ATTEMPTS = 4
 EMAIL_ATTEMPTS = 4
 UNSUBSCRIBE_SALT = "paperclub.unsubscribe"
-KINDS = {"reminders", "polls", "notes"}
 
 
 def absolute(path: str) -> str:
@@ -51,7 +50,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("k") not in KINDS:
+    if not isinstance(data, dict) or data.get("k") not in Membership.EMAIL_SWITCHES:
         return None
     return data.get("m"), data["k"]
 

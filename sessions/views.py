@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
 from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
-from paperclub.http import htmx_refusal, login_required
+from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.markdown import render_markdown
 from sessions import services
 from sessions.access import (
@@ -120,9 +120,8 @@ def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse
         else:
             messages.success(request, "Materials saved.")
             return redirect(meeting)
-    status = 422 if form.errors else 200
     context = {"club": access.club, "meeting": meeting, "form": form}
-    return render(request, "sessions/materials_form.html", context, status=status)
+    return render(request, "sessions/materials_form.html", context, status=form_status(form))
 
 
 @require_GET
@@ -188,9 +187,8 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"Session #{meeting.number} is scheduled.")
                 return redirect(meeting)
-        status = 422 if form.errors else 200
         context = {"club": club, "form": form, "meeting": None}
-        return render(request, "sessions/meeting_form.html", context, status=status)
+        return render(request, "sessions/meeting_form.html", context, status=form_status(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -215,9 +213,8 @@ def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             else:
                 messages.success(request, f"Session #{meeting.number} saved.")
                 return redirect(meeting)
-        status = 422 if form.errors else 200
         context = {"club": club, "form": form, "meeting": meeting}
-        return render(request, "sessions/meeting_form.html", context, status=status)
+        return render(request, "sessions/meeting_form.html", context, status=form_status(form))
 
 
 @require_POST
@@ -266,8 +263,7 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     context = {"club": access.club, "meeting": meeting, "form": form, "preview": preview}
     if request.htmx and "preview" in request.POST:
         return render(request, "sessions/notes_form.html#preview", context)
-    status = 422 if form.errors else 200
-    return render(request, "sessions/notes_form.html", context, status=status)
+    return render(request, "sessions/notes_form.html", context, status=form_status(form))
 
 
 @require_POST
