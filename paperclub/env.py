@@ -3,6 +3,7 @@
 A typo such as ``DEBUG=yes`` must stop the process, not silently mean "off".
 """
 
+import math
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +22,20 @@ def env_bool(name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ImproperlyConfigured(f"{name} must be one of 1/0/true/false/on/off, not {raw!r}.")
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    # "nan" and "inf" parse as floats but are no setting anyone means.
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.")
+    return value
 
 
 def env_int(name: str, default: int) -> int:

@@ -6,7 +6,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from paperclub.env import env_bool, env_int, env_list, env_str
+from paperclub.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Webhooks may not reach this machine's own network unless allowed (tests, local bots).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# The suggest form fills in a paper's details from the arXiv API (papers/arxiv.py).
+ARXIV_API_URL = env_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
+ARXIV_TIMEOUT = env_float("ARXIV_TIMEOUT", 4.0)
+if ARXIV_TIMEOUT <= 0:
+    raise ImproperlyConfigured("ARXIV_TIMEOUT must be a number of seconds above 0.")
 
 # Shared cache so rate limits count across workers.
 REDIS_URL = env_str("REDIS_URL")
