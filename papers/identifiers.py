@@ -85,5 +85,7 @@ def normalize_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not _TRACKING_PARAMS.match(key)
     )
-    path = parts.path.rstrip("/")
+    path = parts.path
+    while (trimmed := path.strip().rstrip("/")) != path:  # "/ /" and "/\f" trim in steps
+        path = trimmed
     return urlunsplit(("https", host, path, urlencode(query), ""))
