@@ -12,13 +12,13 @@ from clubs.models import Club, Invite, Membership
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, login_required
 from papers.forms import SuggestForm
-from papers.models import Poll, Suggestion, Vote
+from papers.models import Poll, Ranking, Suggestion, Vote
 from papers.services import close_due_polls
 from sessions.models import Meeting
 from sessions.services import coming_weeks
 from sessions.tasks import read_unsubscribe_token
 
-CLUB_PAGE_REGIONS = {"suggestions", "ballot-status"}
+CLUB_PAGE_REGIONS = {"suggestions", "ballot-status", "ranking"}
 
 
 @require_GET
@@ -67,10 +67,20 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def ballot_context(access: ClubAccess, poll: Poll | None) -> dict:
-    """What the ballot regions of the club page need: the candidates and the viewer's votes."""
+    """What the ballot regions of the club page need: the candidates and the viewer's votes
+    (approval) or ranking (ranked polls)."""
     suggestions = Suggestion.objects.filter(club=access.club).backlog().with_people()
     votes_used = 0
-    if poll is not None:
+    my_ranking: list[Ranking] = []
+    if poll is not None and poll.is_ranked:
+        suggestions = suggestions.with_first_choices(poll).with_my_rank(poll, access.membership)
+        if access.membership is not None:
+            my_ranking = list(
+                Ranking.objects.filter(
+                    poll=poll, membership=access.membership, suggestion__state="open"
+                ).select_related("suggestion__paper")
+            )
+    elif poll is not None:
         suggestions = suggestions.with_vote_counts(poll).with_my_votes(poll, access.membership)
         if access.membership is not None:
             votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
@@ -82,7 +92,25 @@ def ballot_context(access: ClubAccess, poll: Poll | None) -> dict:
         "votes_used": votes_used,
         "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
         "results_visible": poll is not None and poll.results_visible(),
+        "my_ranking": ranking_moves(my_ranking),
+        "my_order": [r.suggestion_id for r in my_ranking],
     }
+
+
+def ranking_moves(ranking: list[Ranking]) -> list[dict]:
+    """Each line of a ranked ballot with the whole new order its up, down and remove
+    buttons send, so the buttons are plain forms that work without JavaScript."""
+    order = [r.suggestion_id for r in ranking]
+    lines = []
+    for i, line in enumerate(ranking):
+        up = down = None
+        if i > 0:
+            up = [*order[: i - 1], order[i], order[i - 1], *order[i + 1 :]]
+        if i < len(order) - 1:
+            down = [*order[:i], order[i + 1], order[i], *order[i + 2 :]]
+        remove = order[:i] + order[i + 1 :]
+        lines.append({"line": line, "up": up, "down": down, "remove": remove})
+    return lines
 
 
 def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict:

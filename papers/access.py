@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from clubs.access import ClubAccess, club_for_member, club_for_reader
-from papers.models import Poll, Suggestion
+from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
+from papers.models import Poll, Suggestion, Track, TrackEntry
 
 
 def suggestion_for_editor(request, slug: str, pk: int) -> tuple[ClubAccess, Suggestion]:
@@ -29,3 +29,34 @@ def poll_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Poll]:
         club=access.club,
     )
     return access, poll
+
+
+def track_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Track]:
+    access = club_for_reader(request, slug)
+    return access, get_object_or_404(Track, pk=pk, club=access.club)
+
+
+def track_for_organizer(request, slug: str, pk: int) -> tuple[ClubAccess, Track]:
+    access = club_for_organizer(request, slug)
+    return access, get_object_or_404(Track, pk=pk, club=access.club)
+
+
+def track_entry_for_organizer(
+    request, slug: str, pk: int, entry_pk: int
+) -> tuple[ClubAccess, TrackEntry]:
+    access = club_for_organizer(request, slug)
+    entry = get_object_or_404(
+        TrackEntry.objects.select_related("track", "suggestion__paper"),
+        pk=entry_pk,
+        track__pk=pk,
+        track__club=access.club,
+    )
+    return access, entry
+
+
+def suggestion_for_member(request, slug: str, pk: int) -> tuple[ClubAccess, Suggestion]:
+    """A paper of the club's list, for a member acting on their own behalf (read marks)."""
+    access = club_for_member(request, slug)
+    return access, get_object_or_404(
+        Suggestion.objects.select_related("paper"), pk=pk, club=access.club
+    )

@@ -1,11 +1,13 @@
 import datetime as dt
+import re
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from paperclub.validators import plausible_moment
-from papers.models import Suggestion
+from papers.models import Poll, Suggestion
 from papers.services import identify_paper
 
 
@@ -56,6 +58,15 @@ class SuggestionEditForm(forms.ModelForm):
 
 
 class PollForm(forms.Form):
+    method = forms.ChoiceField(
+        choices=Poll.Method.choices,
+        initial=Poll.Method.APPROVAL,
+        required=False,
+        label="How members vote",
+        widget=forms.RadioSelect,
+        help_text="Ranked polls let members order the papers they care about; the result "
+        "page shows how the winner was found.",
+    )
     closes_at = forms.DateTimeField(
         required=False,
         validators=[plausible_moment],
@@ -68,13 +79,16 @@ class PollForm(forms.Form):
         min_value=1,
         max_value=50,
         label="Votes per member",
-        help_text="Each member may vote for up to this many papers.",
+        help_text="Approval polls: each member may vote for up to this many papers.",
     )
     show_live_results = forms.BooleanField(
         required=False,
         label="Show the counts while voting is open",
         help_text="Off by default, so early votes do not sway later ones.",
     )
+
+    def clean_method(self) -> str:
+        return self.cleaned_data["method"] or Poll.Method.APPROVAL
 
     def clean_closes_at(self):
         closes_at = self.cleaned_data.get("closes_at")
@@ -105,3 +119,81 @@ class OverrideForm(forms.Form):
             .order_by("tallies__rank")
         )
         self.fields["suggestion"].label_from_instance = lambda s: s.paper.title
+
+
+class TrackForm(forms.Form):
+    title = forms.CharField(max_length=100, help_text="A theme, e.g. “Intro to Modern LLMs”.")
+    description = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the track covers and who it is for. Markdown.",
+    )
+
+
+class TrackEntryAddForm(forms.Form):
+    suggestion = forms.ModelChoiceField(queryset=Suggestion.objects.none(), label="Paper")
+    summary = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this paper is here, in the club's words. Markdown.",
+    )
+
+    def __init__(self, *args, track, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["suggestion"].queryset = (
+            Suggestion.objects.filter(club=track.club_id)
+            .exclude(state=Suggestion.State.WITHDRAWN)
+            .exclude(track_entries__track=track)
+            .select_related("paper")
+            .order_by("paper__title")
+        )
+        self.fields["suggestion"].label_from_instance = lambda s: s.paper.title
+
+
+LINK_LINE = re.compile(r"^(?:(?P<label>.+?)\s*[:|\u2014\u2013-]?\s+)?(?P<url>https?://\S+)$")
+
+
+class TrackEntryForm(forms.Form):
+    summary = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The club's own summary of the paper. Markdown.",
+    )
+    further_reading = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Related papers and posts. Markdown.",
+    )
+    links = forms.CharField(
+        required=False,
+        max_length=6000,
+        label="Supporting materials",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line: a label, then the link. e.g. “Slides https://…”.",
+    )
+
+    def clean_links(self) -> list[tuple[str, str]]:
+        links = []
+        check = URLValidator(schemes=["http", "https"])
+        for number, line in enumerate(self.cleaned_data["links"].splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            match = LINK_LINE.match(line)
+            if match is None:
+                raise forms.ValidationError(
+                    f"Line {number} has no link starting with http:// or https://."
+                )
+            url = match["url"]
+            try:
+                check(url)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"Line {number}: “{url}” is not a link.") from None
+            if len(url) > 500:
+                raise forms.ValidationError(f"Line {number}: the link is too long.")
+            links.append(((match["label"] or "Link").strip(), url))
+        return links

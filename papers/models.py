@@ -1,10 +1,45 @@
+import re
+
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection, models
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from papers.identifiers import arxiv_url
+
+# Words for search: letters and digits only, so the text can go into a raw tsquery.
+SEARCH_WORD = re.compile(r"[^\W_]+")
+ARXIV_PREFIX = re.compile(r"^\d{4}\.\d{0,5}$|^[a-z-]+/\d*$")
+# The expression the PostgreSQL index `papers_paper_search` is built on (migration 0002).
+SEARCH_VECTOR = SearchVector("title", "authors", config="simple")
+
+
+class PaperQuerySet(models.QuerySet):
+    def matching(self, query: str):
+        """Papers whose title, authors or arXiv ID match what was typed (as-you-type search).
+
+        PostgreSQL: full-text search on title and authors with prefix matching, which the
+        GIN index `papers_paper_search` serves. Elsewhere: every word in title or authors.
+        """
+        words = SEARCH_WORD.findall(query.lower())[:8]
+        if not words:
+            return self.none()
+        by_id = (
+            Q(arxiv_id__startswith=query.strip().lower())
+            if ARXIV_PREFIX.match(query.strip())
+            else Q(pk__in=[])
+        )
+        if connection.vendor == "postgresql":
+            tsquery = " & ".join(f"{word}:*" for word in words)
+            return self.annotate(search=SEARCH_VECTOR).filter(
+                Q(search=SearchQuery(tsquery, search_type="raw", config="simple")) | by_id
+            )
+        text = Q()
+        for word in words:
+            text &= Q(title__icontains=word) | Q(authors__icontains=word)
+        return self.filter(text | by_id)
 
 
 class Paper(models.Model):
@@ -18,7 +53,12 @@ class Paper(models.Model):
     # NULL, not "", for "none": uniqueness applies only to papers that have the key.
     arxiv_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     url_key = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    # When title, authors, year and abstract were last filled from the arXiv API:
+    # a paper is fetched once, whichever club suggests it.
+    fetched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PaperQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -47,6 +87,10 @@ class Paper(models.Model):
 
 
 class SuggestionQuerySet(models.QuerySet):
+    def matching(self, query: str):
+        """Suggestions whose paper matches the search (see PaperQuerySet.matching)."""
+        return self.filter(paper__in=Paper.objects.matching(query).values("pk"))
+
     def backlog(self):
         """Open suggestions, oldest first."""
         return self.filter(state=Suggestion.State.OPEN).order_by("created_at", "id")
@@ -63,6 +107,28 @@ class SuggestionQuerySet(models.QuerySet):
         return self.annotate(
             voted_by_me=Exists(
                 Vote.objects.filter(poll=poll, membership=membership, suggestion=OuterRef("pk"))
+            )
+        )
+
+    def with_my_rank(self, poll, membership):
+        """`my_rank`: where the member put the paper on their ranked ballot (None: unranked)."""
+        if membership is None:
+            return self.annotate(my_rank=models.Value(None, output_field=models.IntegerField()))
+        return self.annotate(
+            my_rank=Subquery(
+                Ranking.objects.filter(
+                    poll=poll, membership=membership, suggestion=OuterRef("pk")
+                ).values("position")[:1]
+            )
+        )
+
+    def with_first_choices(self, poll):
+        """`vote_count` for a ranked poll: how many ballots put the paper first."""
+        return self.annotate(
+            vote_count=Count(
+                "rankings",
+                filter=Q(rankings__poll=poll, rankings__position=1),
+                distinct=True,
             )
         )
 
@@ -126,7 +192,12 @@ class PollQuerySet(models.QuerySet):
 
 
 class Poll(models.Model):
-    """ "What do we read next?" Approval voting with a budget of votes per member."""
+    """ "What do we read next?" Approval voting with a budget, or ranked ballots."""
+
+    class Method(models.TextChoices):
+        APPROVAL = "approval", "Approval (vote for up to N papers)"
+        IRV = "irv", "Ranked: instant runoff"
+        SCHULZE = "schulze", "Ranked: Schulze"
 
     club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="polls")
     opened_by = models.ForeignKey(
@@ -134,6 +205,7 @@ class Poll(models.Model):
     )
     opened_at = models.DateTimeField(default=timezone.now)
     closes_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=10, choices=Method, default=Method.APPROVAL)
     budget = models.PositiveSmallIntegerField(default=3)
     show_live_results = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -144,6 +216,9 @@ class Poll(models.Model):
         Suggestion, null=True, blank=True, on_delete=models.SET_NULL, related_name="won_polls"
     )
     tie_break_applied = models.TextField(blank=True)
+    # Ranked polls: the count as the result page shows it (rounds, or pairwise wins),
+    # written once when the poll closes.
+    result_detail = models.JSONField(default=dict, blank=True)
     override_reason = models.TextField(blank=True)
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -166,6 +241,10 @@ class Poll(models.Model):
                 condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opened_at")),
                 name="papers_poll_closes_after_opening",
             ),
+            models.CheckConstraint(
+                condition=Q(method__in=["approval", "irv", "schulze"]),
+                name="papers_poll_method_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +265,10 @@ class Poll(models.Model):
 
     def results_visible(self, now=None) -> bool:
         return self.show_live_results or not self.is_open(now)
+
+    @property
+    def is_ranked(self) -> bool:
+        return self.method != self.Method.APPROVAL
 
 
 class Vote(models.Model):
@@ -228,3 +311,146 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.suggestion}: {self.votes}"
+
+
+class Ranking(models.Model):
+    """One line of a member's ranked ballot: `suggestion` is their `position`-th choice."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="rankings")
+    membership = models.ForeignKey(
+        "clubs.Membership", on_delete=models.CASCADE, related_name="rankings"
+    )
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="rankings")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "membership", "suggestion"],
+                name="papers_ranking_one_per_member_candidate",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "membership", "position"],
+                name="papers_ranking_one_per_member_position",
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="papers_ranking_position_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.suggestion}"
+
+
+class PaperLink(models.Model):
+    """A labeled link kept with a paper on a club's list: slides, recording, chat, code."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="links")
+    label = models.CharField(max_length=60)
+    url = models.URLField(max_length=500)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "url"], name="papers_link_unique_url"),
+            models.CheckConstraint(condition=~Q(label=""), name="papers_link_label_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.url}"
+
+
+class TrackQuerySet(models.QuerySet):
+    def with_progress(self):
+        """`paper_count` and `read_count` (papers the club has read) per track."""
+        return self.annotate(
+            paper_count=Count("entries", distinct=True),
+            read_count=Count("entries", filter=Q(entries__suggestion__state="read"), distinct=True),
+        )
+
+
+class Track(models.Model):
+    """A theme the club reads through in order: "Intro to Modern LLMs", "Retrieval"."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="tracks")
+    title = models.CharField(max_length=100)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TrackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["club", "title"], name="papers_track_unique_title"),
+            models.CheckConstraint(condition=~Q(title=""), name="papers_track_title_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:track", args=[self.club.slug, self.pk])
+
+
+class TrackEntryQuerySet(models.QuerySet):
+    def with_papers(self):
+        return self.select_related("suggestion__paper").prefetch_related("suggestion__links")
+
+    def with_read_by(self, membership):
+        """`read_by_me`: whether the member marked the entry's paper as read."""
+        if membership is None:
+            return self.annotate(read_by_me=models.Value(False))
+        return self.annotate(
+            read_by_me=Exists(
+                ReadMark.objects.filter(membership=membership, suggestion=OuterRef("suggestion"))
+            )
+        )
+
+
+class TrackEntry(models.Model):
+    """A paper in a track, at a position, with the club's own summary and further reading."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="entries")
+    suggestion = models.ForeignKey(
+        Suggestion, on_delete=models.CASCADE, related_name="track_entries"
+    )
+    position = models.PositiveSmallIntegerField()
+    summary = models.TextField(blank=True, help_text="The club's own summary. Markdown.")
+    further_reading = models.TextField(
+        blank=True, help_text="Related papers and posts, one per line. Markdown."
+    )
+
+    objects = TrackEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track", "suggestion"], name="papers_trackentry_once_per_track"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track}: {self.suggestion.paper}"
+
+
+class ReadMark(models.Model):
+    """A member's own "I have read this" on a paper of the club's list."""
+
+    membership = models.ForeignKey(
+        "clubs.Membership", on_delete=models.CASCADE, related_name="read_marks"
+    )
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="read_marks")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "suggestion"], name="papers_readmark_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} read {self.suggestion}"

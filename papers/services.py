@@ -1,19 +1,37 @@
 """Writes for papers, suggestions and polls. Each runs in one transaction."""
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
 from paperclub.text import strip_control
+from papers import arxiv, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
-from papers.models import Paper, Poll, Suggestion, Tally, Vote
+from papers.models import (
+    Paper,
+    PaperLink,
+    Poll,
+    Ranking,
+    ReadMark,
+    Suggestion,
+    Tally,
+    Track,
+    TrackEntry,
+    Vote,
+)
 
 State = Suggestion.State
 
+RANKED_TIE_BREAK_RULE = (
+    "the paper that stood in fewer earlier polls goes through; if still tied, "
+    "the one suggested first"
+)
 TIE_BREAK_RULE = (
     "Most votes wins. On a tie, the paper that stood in fewer earlier polls wins; "
     "if still tied, the one suggested first."
@@ -114,6 +132,39 @@ def get_or_create_paper(
         return find_paper(link)
 
 
+def fetch_paper(*, arxiv_id: str) -> Paper:
+    """The catalog's paper for an arXiv ID, with title, authors, year and abstract from
+    the arXiv API. A paper is fetched once, whichever club suggests it.
+
+    The request runs outside any transaction, so a slow arXiv holds no locks. Raises
+    ArxivError (arXiv unreachable, or no such paper); nothing is written then.
+    Side effects: at most one Paper row created, or its empty details filled.
+    """
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+    if paper is not None and paper.fetched_at is not None:
+        return paper
+    found = arxiv.fetch_metadata(arxiv_id)
+    details = {
+        "title": found.title,
+        "authors": found.authors,
+        "year": found.year,
+        "abstract": found.abstract,
+    }
+    with transaction.atomic():
+        paper, created = Paper.objects.select_for_update().get_or_create(
+            arxiv_id=arxiv_id,
+            defaults={**details, "url": found.url, "fetched_at": timezone.now()},
+        )
+        if not created and paper.fetched_at is None:
+            # Someone typed the details by hand earlier: keep what they typed.
+            for field, value in details.items():
+                if not getattr(paper, field) and value:
+                    setattr(paper, field, value)
+            paper.fetched_at = timezone.now()
+            paper.save()
+    return paper
+
+
 @transaction.atomic
 def suggest_paper(
     *,
@@ -192,6 +243,7 @@ def open_poll(
     closes_at: dt.datetime | None = None,
     budget: int = 3,
     show_live_results: bool = False,
+    method: str = Poll.Method.APPROVAL,
 ) -> Poll:
     """Open "what do we read next?". At most one unclosed poll per club.
 
@@ -204,6 +256,8 @@ def open_poll(
         raise RuleViolation("Each member needs at least one vote.", status=400)
     if budget > 50:
         raise RuleViolation("A budget of more than 50 votes is not useful.", status=400)
+    if method not in Poll.Method.values:
+        raise RuleViolation("Choose how the poll is counted.", status=400)
     if closes_at is not None and closes_at <= now:
         raise RuleViolation("The closing time must be in the future.", status=400)
     close_due_polls(club=club)
@@ -218,6 +272,7 @@ def open_poll(
                 closes_at=closes_at,
                 budget=budget,
                 show_live_results=show_live_results,
+                method=method,
             )
     except IntegrityError:
         raise RuleViolation("This club already has an open poll. Close it first.") from None
@@ -225,7 +280,7 @@ def open_poll(
     return poll
 
 
-def _share_lock(model, pk: int) -> None:
+def _share_lock(model, *pks: int) -> None:
     """Take a shared row lock on PostgreSQL (SQLite has one writer at a time anyway).
 
     Votes share these locks with each other; closing a poll and withdrawing a paper
@@ -233,7 +288,9 @@ def _share_lock(model, pk: int) -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {model._meta.db_table} WHERE id = %s FOR SHARE", [pk])
+            cursor.execute(
+                f"SELECT 1 FROM {model._meta.db_table} WHERE id = ANY(%s) FOR SHARE", [list(pks)]
+            )
 
 
 @dataclass(frozen=True)
@@ -265,6 +322,8 @@ def set_vote(
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     if suggestion.club_id != poll.club_id:
         raise RuleViolation("That paper is not on this club's ballot.", status=400)
+    if poll.is_ranked:
+        raise RuleViolation("This poll takes a ranking: order the papers instead.", status=400)
     if not poll.is_open():
         raise RuleViolation("Voting has closed for this poll.")
     # One member's requests queue up here, so a double-click cannot exceed the budget.
@@ -304,15 +363,134 @@ def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
     )
 
 
+def _candidates(poll: Poll):
+    """The poll's candidates in tie-break order: fewer earlier polls, then suggested first."""
+    return (
+        Suggestion.objects.filter(club=poll.club_id, state=State.OPEN)
+        .with_ballot_history()
+        .select_related("paper")
+        .order_by("earlier_ballots", "created_at", "id")
+    )
+
+
+def _count_approval(poll: Poll):
+    candidates = list(
+        _candidates(poll)
+        .with_vote_counts(poll)
+        .order_by("-vote_count", "earlier_ballots", "created_at", "id")
+    )
+    winner = candidates[0] if candidates and candidates[0].vote_count > 0 else None
+    tie_break = ""
+    if winner is not None:
+        tie_break = _tie_break_description(winner, candidates[1] if len(candidates) > 1 else None)
+    return [(c, c.vote_count) for c in candidates], winner, tie_break, {}
+
+
+def _count_ranked(poll: Poll):
+    """Count the rankings by the poll's method; the detail keeps titles, not ids, so the
+    result page shows the count as it was even if papers are renamed later."""
+    candidates = list(_candidates(poll))
+    by_pk = {c.pk: c for c in candidates}
+    ballots: dict[int, list[int]] = {}
+    for membership_id, suggestion_id in (
+        Ranking.objects.filter(poll=poll, suggestion__in=by_pk)
+        .order_by("membership_id", "position")
+        .values_list("membership_id", "suggestion_id")
+    ):
+        ballots.setdefault(membership_id, []).append(suggestion_id)
+    names = {pk: c.paper.title for pk, c in by_pk.items()}
+    _label, _about, method = ranked.METHODS[poll.method]
+    result = method(
+        list(by_pk),
+        ballots.values(),
+        tie_order=list(by_pk),
+        names=names,
+        tie_rule=RANKED_TIE_BREAK_RULE,
+    )
+    first_choices = Counter(ballot[0] for ballot in ballots.values() if ballot)
+    order = [by_pk[pk] for pk in result.ranking]
+    winner = by_pk[result.winner] if result.ballots and result.winner is not None else None
+    detail = {
+        "method": poll.method,
+        "ballots": result.ballots,
+        "rounds": [
+            {
+                "number": r.number,
+                "counts": [[names[pk], n] for pk, n in r.counts.items()],
+                "exhausted": r.exhausted,
+                "note": r.note,
+            }
+            for r in result.rounds
+        ],
+        "pairwise": _pairwise_table(result, [c.pk for c in order[:PAIRWISE_SHOWN]], names),
+    }
+    tie_break = result.tie_break if winner is not None else ""
+    return [(c, first_choices[c.pk]) for c in order], winner, tie_break, detail
+
+
+PAIRWISE_SHOWN = 8  # the result page shows head-to-head counts among the top candidates
+
+
+def _pairwise_table(result, top: list[int], names: dict[int, str]) -> list[dict]:
+    """Rows of "how many preferred this paper to that one" among the top candidates."""
+    if result.method != "schulze":
+        return []
+    return [
+        {
+            "title": names[a],
+            "cells": [None if a == b else result.pairwise.get((a, b), 0) for b in top],
+        }
+        for a in top
+    ]
+
+
+@transaction.atomic
+def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list[int]:
+    """Replace a member's ranked ballot with `order` (suggestion ids, first choice first).
+
+    An empty order takes the ballot back. Refused when the poll is not ranked or not
+    open, for someone outside the club, for a paper twice, or for a paper that is not an
+    open candidate of this club; a refusal changes nothing.
+    Side effects: the member's Ranking rows for this poll are replaced.
+    """
+    _share_lock(Poll, poll.pk)
+    poll = Poll.objects.select_related("club").get(pk=poll.pk)
+    if membership.club_id != poll.club_id:
+        raise RuleViolation("Only members of this club can vote in its polls.", status=403)
+    if not poll.is_ranked:
+        raise RuleViolation("This poll is not a ranked poll.", status=400)
+    if not poll.is_open():
+        raise RuleViolation("Voting has closed for this poll.")
+    if len(set(order)) != len(order):
+        raise RuleViolation("A paper can appear only once in your ranking.", status=400)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _share_lock(Suggestion, *order)
+    open_ids = set(
+        Suggestion.objects.filter(club=poll.club_id, state=State.OPEN, pk__in=order).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(open_ids) != len(order):
+        raise RuleViolation("That paper is no longer on the ballot.", status=400)
+    Ranking.objects.filter(poll=poll, membership=membership).delete()
+    Ranking.objects.bulk_create(
+        Ranking(poll=poll, membership=membership, suggestion_id=pk, position=position)
+        for position, pk in enumerate(order, start=1)
+    )
+    return order
+
+
 @transaction.atomic
 def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll:
     """Count the votes once, store the result, and schedule the winner as the next session.
 
     Past its closing time the poll counts as closed by the deadline (closed_by None, at
     that time), whoever triggers the count.
-    Ranking: most votes; then fewer earlier polls; then suggested first (TIE_BREAK_RULE).
-    A poll with no votes closes without a winner.
-    Side effects: sets Poll.closed_at/closed_by/winner/tie_break_applied; one Tally row
+    Approval: most votes; then fewer earlier polls; then suggested first (TIE_BREAK_RULE).
+    Ranked: instant runoff or Schulze over the members' rankings, ties broken by the same
+    rule. A poll with no votes closes without a winner.
+    Side effects: sets Poll.closed_at/closed_by/winner/tie_break_applied/result_detail; one
+    Tally row
     per candidate; the winner becomes "chosen" and gets a scheduled Meeting.
     """
     from sessions.services import schedule_meeting
@@ -325,36 +503,27 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     if poll.closes_at is not None and poll.closes_at <= now:
         # The deadline closed it; whoever triggered the count only did the bookkeeping.
         now, closed_by = poll.closes_at, None
-    candidates = list(
-        Suggestion.objects.filter(club=poll.club_id, state=State.OPEN)
-        .with_vote_counts(poll)
-        .with_ballot_history()
-        .select_related("paper")
-        .order_by("-vote_count", "earlier_ballots", "created_at", "id")
-    )
+    count = _count_ranked if poll.is_ranked else _count_approval
+    ranked, winner, tie_break, detail = count(poll)
     Tally.objects.bulk_create(
         Tally(
             poll=poll,
             suggestion=candidate,
-            votes=candidate.vote_count,
+            votes=votes,
             earlier_ballots=candidate.earlier_ballots,
             rank=rank,
         )
-        for rank, candidate in enumerate(candidates, start=1)
+        for rank, (candidate, votes) in enumerate(ranked, start=1)
     )
-    winner = candidates[0] if candidates and candidates[0].vote_count > 0 else None
     poll.closed_at = now
     poll.closed_by = closed_by
     poll.winner = winner
-    poll.tie_break_applied = (
-        _tie_break_description(winner, candidates[1] if len(candidates) > 1 else None)
-        if winner
-        else ""
+    poll.tie_break_applied = tie_break
+    poll.result_detail = detail
+    poll.save(
+        update_fields=["closed_at", "closed_by", "winner", "tie_break_applied", "result_detail"]
     )
-    poll.save(update_fields=["closed_at", "closed_by", "winner", "tie_break_applied"])
-    result = (
-        f"“{winner.paper.title}” won with {winner.vote_count} votes." if winner else "No votes."
-    )
+    result = f"“{winner.paper.title}” won." if winner else "No votes."
     announce(poll.club, f"{poll.club.name}: the poll closed. {result}")
     if winner:
         schedule_meeting(
@@ -430,3 +599,179 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
         Meeting.objects.filter(poll=poll).update(poll=None)
         schedule_meeting(club=poll.club, suggestions=[suggestion], source="vote", poll=poll)
     return poll
+
+
+# ---------- Tracks ----------
+
+TRACK_TITLE_MAX = 100
+MAX_LINKS = 12  # labeled links kept with one paper
+
+
+def _track_title(title: str) -> str:
+    title = strip_control(title or "").strip()
+    if not title:
+        raise RuleViolation("Give the track a title.", status=400)
+    if len(title) > TRACK_TITLE_MAX:
+        raise RuleViolation(f"Keep the title to {TRACK_TITLE_MAX} characters.", status=400)
+    return title
+
+
+def _refuse_taken_title(club: Club, title: str, *, exclude: int | None = None) -> None:
+    taken = Track.objects.filter(club=club, title__iexact=title).exclude(pk=exclude)
+    if taken.exists():
+        raise RuleViolation(f"This club already has a track called “{title}”.")
+
+
+@transaction.atomic
+def create_track(*, club: Club, title: str, description: str = "") -> Track:
+    """A new track, placed after the club's others.
+
+    Side effects: one Track row.
+    """
+    title = _track_title(title)
+    Club.objects.select_for_update().get(pk=club.pk)  # one position per new track
+    _refuse_taken_title(club, title)
+    last = Track.objects.filter(club=club).aggregate(last=Max("position"))["last"]
+    return Track.objects.create(
+        club=club,
+        title=title,
+        description=strip_control(description or "").strip(),
+        position=0 if last is None else last + 1,
+    )
+
+
+@transaction.atomic
+def edit_track(*, track: Track, title: str, description: str) -> Track:
+    """Side effects: Track.title/description."""
+    title = _track_title(title)
+    _refuse_taken_title(track.club, title, exclude=track.pk)
+    track.title = title
+    track.description = strip_control(description or "").strip()
+    track.save(update_fields=["title", "description"])
+    return track
+
+
+@transaction.atomic
+def delete_track(*, track: Track) -> None:
+    """Side effects: the Track and its entries go; the papers stay on the club's list."""
+    track.delete()
+
+
+def _swap_position(rows: models.QuerySet, row, direction: str) -> None:
+    """Swap `row` with its neighbour above ("up") or below ("down") in `rows`, which are
+    ordered by position, then id. Positions are renumbered 0..n-1 first, so gaps and
+    equal positions from older data cannot make a move do nothing."""
+    if direction not in ("up", "down"):
+        raise RuleViolation("Move a row up or down.", status=400)
+    ordered = list(rows.select_for_update().order_by("position", "id"))
+    index = next((i for i, other in enumerate(ordered) if other.pk == row.pk), None)
+    if index is None:
+        raise RuleViolation("That row is no longer there.", status=404)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered):
+        if item.position != position:
+            item.position = position
+    type(row).objects.bulk_update(ordered, ["position"])
+
+
+@transaction.atomic
+def move_track(*, track: Track, direction: str) -> None:
+    """Side effects: Track.position of the club's tracks."""
+    _swap_position(Track.objects.filter(club=track.club_id), track, direction)
+
+
+@transaction.atomic
+def add_to_track(
+    *, track: Track, suggestion: Suggestion, summary: str = "", further_reading: str = ""
+) -> TrackEntry:
+    """Put a paper of the club's list at the end of a track.
+
+    Side effects: one TrackEntry row.
+    """
+    if suggestion.club_id != track.club_id:
+        raise RuleViolation("That paper is not on this club's list.", status=400)
+    if suggestion.state == State.WITHDRAWN:
+        raise RuleViolation("That paper was taken off the club's list.", status=400)
+    Track.objects.select_for_update().get(pk=track.pk)
+    if TrackEntry.objects.filter(track=track, suggestion=suggestion).exists():
+        raise RuleViolation(f"“{suggestion.paper.title}” is already in this track.")
+    last = TrackEntry.objects.filter(track=track).aggregate(last=Max("position"))["last"]
+    return TrackEntry.objects.create(
+        track=track,
+        suggestion=suggestion,
+        position=0 if last is None else last + 1,
+        summary=strip_control(summary or "").strip(),
+        further_reading=strip_control(further_reading or "").strip(),
+    )
+
+
+@transaction.atomic
+def edit_track_entry(
+    *,
+    entry: TrackEntry,
+    summary: str,
+    further_reading: str,
+    links: list[tuple[str, str]] | None = None,
+) -> TrackEntry:
+    """The club's summary and further reading for a paper in a track, and the paper's
+    labeled links (slides, recording...), which every track and the export share.
+
+    Side effects: TrackEntry.summary/further_reading; the suggestion's PaperLink rows
+    replaced when `links` is given.
+    """
+    entry.summary = strip_control(summary or "").strip()
+    entry.further_reading = strip_control(further_reading or "").strip()
+    entry.save(update_fields=["summary", "further_reading"])
+    if links is not None:
+        set_paper_links(suggestion=entry.suggestion, links=links)
+    return entry
+
+
+@transaction.atomic
+def set_paper_links(*, suggestion: Suggestion, links: list[tuple[str, str]]) -> None:
+    """Replace the labeled links kept with a paper on the club's list.
+
+    Side effects: the suggestion's PaperLink rows replaced.
+    """
+    if len(links) > MAX_LINKS:
+        raise RuleViolation(f"Keep to {MAX_LINKS} links per paper.", status=400)
+    unique: dict[str, str] = {}
+    for label, url in links:
+        label = strip_control(label).strip()[:60]
+        if not label:
+            raise RuleViolation(f"Give the link {url} a label.", status=400)
+        unique.setdefault(url, label)
+    PaperLink.objects.filter(suggestion=suggestion).delete()
+    PaperLink.objects.bulk_create(
+        PaperLink(suggestion=suggestion, label=label, url=url, position=position)
+        for position, (url, label) in enumerate(unique.items())
+    )
+
+
+@transaction.atomic
+def move_track_entry(*, entry: TrackEntry, direction: str) -> None:
+    """Side effects: TrackEntry.position of the track's entries."""
+    _swap_position(TrackEntry.objects.filter(track=entry.track_id), entry, direction)
+
+
+@transaction.atomic
+def remove_track_entry(*, entry: TrackEntry) -> None:
+    """Side effects: the TrackEntry goes; the paper stays on the club's list."""
+    entry.delete()
+
+
+@transaction.atomic
+def set_read_mark(*, membership: Membership, suggestion: Suggestion, read: bool) -> bool:
+    """A member marks a paper of their club's list as read by them, or not. Idempotent.
+
+    Side effects: inserts or deletes at most one ReadMark row.
+    """
+    if membership.club_id != suggestion.club_id:
+        raise RuleViolation("That paper is not on your club's list.", status=403)
+    if read:
+        ReadMark.objects.get_or_create(membership=membership, suggestion=suggestion)
+    else:
+        ReadMark.objects.filter(membership=membership, suggestion=suggestion).delete()
+    return read

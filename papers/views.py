@@ -3,18 +3,35 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from clubs.access import club_for_member, club_for_organizer
+from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
-from papers import services
-from papers.access import poll_for_reader, suggestion_for_editor
-from papers.forms import OverrideForm, PollForm, SuggestForm, SuggestionEditForm
-from papers.models import Poll, Suggestion, Tally
-from papers.services import TIE_BREAK_RULE, DuplicateSuggestion
+from paperclub.text import strip_control
+from papers import arxiv, ranked, services
+from papers.access import (
+    poll_for_reader,
+    suggestion_for_editor,
+    suggestion_for_member,
+    track_entry_for_organizer,
+    track_for_organizer,
+    track_for_reader,
+)
+from papers.forms import (
+    OverrideForm,
+    PollForm,
+    SuggestForm,
+    SuggestionEditForm,
+    TrackEntryAddForm,
+    TrackEntryForm,
+    TrackForm,
+)
+from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
+from papers.services import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE, DuplicateSuggestion
 
 CLUB_PAGE = "clubs/club_detail.html"
 
@@ -26,12 +43,26 @@ def _duplicate_url(suggestion: Suggestion) -> str:
     return f"{suggestion.club.get_absolute_url()}#suggestion-{suggestion.pk}"
 
 
+def _autofill(form: SuggestForm) -> None:
+    """No title typed: take the paper's details from the catalog, or from arXiv. When arXiv
+    cannot answer, the form says so and keeps everything the member typed."""
+    arxiv_id, _ = services.identify_paper(form.cleaned_data["link"])
+    if not arxiv_id or services.find_paper(form.cleaned_data["link"]) is not None:
+        return
+    try:
+        services.fetch_paper(arxiv_id=arxiv_id)
+    except arxiv.ArxivError as error:
+        form.add_error("title", error.message)
+
+
 @require_POST
 @login_required
 def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     form = SuggestForm(request.POST)
     duplicate_url = ""
+    if form.is_valid() and not form.cleaned_data["title"]:
+        _autofill(form)
     if form.is_valid():
         try:
             suggestion = services.suggest_paper(
@@ -80,7 +111,14 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             context["arxiv_id"] = arxiv_id
             paper = services.find_paper(link)
+            if arxiv_id and (paper is None or paper.fetched_at is None):
+                try:
+                    paper = services.fetch_paper(arxiv_id=arxiv_id)
+                except arxiv.ArxivError as error:
+                    context["arxiv_problem"] = error.message
             context["paper"] = paper
+            if paper is not None and not request.POST.get("title", "").strip():
+                context["fill"] = paper  # the details go into the empty fields
             existing = (
                 Suggestion.objects.filter(club=access.club, paper=paper)
                 .exclude(state=Suggestion.State.WITHDRAWN)
@@ -164,6 +202,38 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     return trigger_client_event(response, "voteCast")
 
 
+@require_POST
+@login_required
+def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Replace the member's ranked ballot with the posted `order` (first choice first).
+
+    Every button of the ranking (add, up, down, remove) and the drag-and-drop script
+    post the whole new order. htmx gets the ranking back and a `rankingChanged` event.
+    """
+    access = club_for_member(request, slug)
+    poll = get_object_or_404(Poll, pk=pk, club=access.club)
+    try:
+        order = [int(value) for value in request.POST.getlist("order")]
+    except ValueError:
+        order = None
+    try:
+        if order is None or len(order) > MAX_RANKED:
+            raise RuleViolation("That ranking could not be read. Reload the page.", status=400)
+        services.set_ranking(poll=poll, membership=access.membership, order=order)
+    except RuleViolation as error:
+        if not request.htmx:
+            messages.error(request, error.message)
+            return redirect(f"{access.club.get_absolute_url()}#ballot")
+        return htmx_refusal(error.message, status=error.status, target="#poll-message")
+    if not request.htmx:
+        return redirect(f"{access.club.get_absolute_url()}#ranking")
+    response = render(request, f"{CLUB_PAGE}#ranking", ballot_context(access, poll))
+    return trigger_client_event(response, "rankingChanged")
+
+
+MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
@@ -198,6 +268,10 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "rule": TIE_BREAK_RULE,
         "meeting": getattr(poll, "meeting", None) if poll.is_closed else None,
     }
+    if poll.is_ranked:
+        label, about, _count = ranked.METHODS[poll.method]
+        context["rule"] = f"{label}; on a tie, {RANKED_TIE_BREAK_RULE}."
+        context["method_about"] = about
     if poll.is_closed:
         context["tallies"] = Tally.objects.filter(poll=poll).select_related(
             "suggestion__paper", "suggestion__suggested_by"
@@ -205,13 +279,12 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if access.is_organizer:
             context["override_form"] = OverrideForm(poll=poll)
     elif poll.results_visible():
-        context["live"] = (
-            Suggestion.objects.filter(club=access.club)
-            .backlog()
-            .with_people()
-            .with_vote_counts(poll)
-            .order_by("-vote_count", "created_at")
-        )
+        candidates = Suggestion.objects.filter(club=access.club).backlog().with_people()
+        if poll.is_ranked:
+            candidates = candidates.with_first_choices(poll)
+        else:
+            candidates = candidates.with_vote_counts(poll)
+        context["live"] = candidates.order_by("-vote_count", "created_at")
     return render(request, "papers/poll_detail.html", context)
 
 
@@ -254,3 +327,210 @@ def poll_override(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         messages.error(request, f"The result was not changed: {errors}")
     return redirect(reverse("papers:poll", args=[access.club.slug, poll.pk]))
+
+
+SEARCH_RESULTS = 25
+
+
+@require_GET
+def search(request: HttpRequest, slug: str) -> HttpResponse:
+    """Find a paper of the club by title, author or arXiv ID, as you type (htmx)."""
+    access = club_for_reader(request, slug)
+    query = strip_control(request.GET.get("q", "")).strip()[:200]
+    results = []
+    if query:
+        results = list(
+            Suggestion.objects.filter(club=access.club)
+            .exclude(state=Suggestion.State.WITHDRAWN)
+            .matching(query)
+            .select_related("paper")
+            .order_by("paper__title", "id")[: SEARCH_RESULTS + 1]
+        )
+    context = {
+        "club": access.club,
+        "access": access,
+        "query": query,
+        "results": results[:SEARCH_RESULTS],
+        "more": len(results) > SEARCH_RESULTS,
+    }
+    if request.htmx:
+        return render(request, "papers/search.html#results", context)
+    return render(request, "papers/search.html", context)
+
+
+# ---------- Tracks ----------
+
+
+@require_GET
+def tracks(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    context = {
+        "club": access.club,
+        "access": access,
+        "tracks": Track.objects.filter(club=access.club).with_progress().select_related("club"),
+        "form": TrackForm() if access.is_organizer else None,
+    }
+    return render(request, "papers/tracks.html", context)
+
+
+@require_POST
+@login_required
+def track_create(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_organizer(request, slug)
+    form = TrackForm(request.POST)
+    if form.is_valid():
+        try:
+            track = services.create_track(club=access.club, **form.cleaned_data)
+        except RuleViolation as error:
+            form.add_error("title", error.message)
+        else:
+            messages.success(request, f"Track “{track.title}” created. Add its papers.")
+            return redirect(track)
+    context = {
+        "club": access.club,
+        "access": access,
+        "tracks": Track.objects.filter(club=access.club).with_progress().select_related("club"),
+        "form": form,
+    }
+    return render(request, "papers/tracks.html", context, status=form_status(form))
+
+
+def _track_context(access, track: Track, **extra) -> dict:
+    entries = list(
+        TrackEntry.objects.filter(track=track).with_papers().with_read_by(access.membership)
+    )
+    next_entry = next((e for e in entries if e.suggestion.state != Suggestion.State.READ), None)
+    return {
+        "club": access.club,
+        "access": access,
+        "track": track,
+        "entries": entries,
+        "next_entry": next_entry,
+        "club_read": sum(e.suggestion.state == Suggestion.State.READ for e in entries),
+        "my_read": sum(bool(e.read_by_me) for e in entries),
+        **extra,
+    }
+
+
+@require_GET
+def track_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, track = track_for_reader(request, slug, pk)
+    extra = {"add_form": TrackEntryAddForm(track=track)} if access.is_organizer else {}
+    return render(request, "papers/track_detail.html", _track_context(access, track, **extra))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def track_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, track = track_for_organizer(request, slug, pk)
+    initial = {"title": track.title, "description": track.description}
+    form = TrackForm(request.POST or None, initial=initial)
+    if form.is_valid():
+        try:
+            services.edit_track(track=track, **form.cleaned_data)
+        except RuleViolation as error:
+            form.add_error("title", error.message)
+        else:
+            messages.success(request, "Track saved.")
+            return redirect(track)
+    context = {"club": access.club, "access": access, "track": track, "form": form}
+    return render(request, "papers/track_form.html", context, status=form_status(form))
+
+
+@require_POST
+@login_required
+def track_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, track = track_for_organizer(request, slug, pk)
+    services.delete_track(track=track)
+    messages.success(request, f"Track “{track.title}” deleted. Its papers stay on the list.")
+    return redirect("papers:tracks", slug=access.club.slug)
+
+
+@require_POST
+@login_required
+def track_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, track = track_for_organizer(request, slug, pk)
+    try:
+        services.move_track(track=track, direction=request.POST.get("direction", ""))
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    return redirect(f"{reverse('papers:tracks', args=[access.club.slug])}#track-{track.pk}")
+
+
+@require_POST
+@login_required
+def track_entry_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, track = track_for_organizer(request, slug, pk)
+    form = TrackEntryAddForm(request.POST, track=track)
+    if form.is_valid():
+        try:
+            entry = services.add_to_track(
+                track=track,
+                suggestion=form.cleaned_data["suggestion"],
+                summary=form.cleaned_data["summary"],
+            )
+        except RuleViolation as error:
+            form.add_error("suggestion", error.message)
+        else:
+            messages.success(request, f"“{entry.suggestion.paper.title}” added to the track.")
+            return redirect(f"{track.get_absolute_url()}#entry-{entry.pk}")
+    context = _track_context(access, track, add_form=form)
+    return render(request, "papers/track_detail.html", context, status=form_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def track_entry_edit(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
+    access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
+    links = "\n".join(f"{link.label} {link.url}" for link in entry.suggestion.links.all())
+    initial = {"summary": entry.summary, "further_reading": entry.further_reading, "links": links}
+    form = TrackEntryForm(request.POST or None, initial=initial)
+    if form.is_valid():
+        try:
+            services.edit_track_entry(entry=entry, **form.cleaned_data)
+        except RuleViolation as error:
+            form.add_error("links", error.message)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(f"{entry.track.get_absolute_url()}#entry-{entry.pk}")
+    context = {"club": access.club, "access": access, "entry": entry, "form": form}
+    return render(request, "papers/track_entry_form.html", context, status=form_status(form))
+
+
+@require_POST
+@login_required
+def track_entry_move(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
+    _access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
+    try:
+        services.move_track_entry(entry=entry, direction=request.POST.get("direction", ""))
+    except RuleViolation as error:
+        messages.error(request, error.message)
+    return redirect(f"{entry.track.get_absolute_url()}#entry-{entry.pk}")
+
+
+@require_POST
+@login_required
+def track_entry_remove(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
+    _access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
+    services.remove_track_entry(entry=entry)
+    messages.success(request, f"“{entry.suggestion.paper.title}” taken out of the track.")
+    return redirect(entry.track)
+
+
+@require_POST
+@login_required
+def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A member marks a paper as read by them (read=1) or not (read=0).
+
+    htmx gets the button back; without JavaScript, back to the page it came from.
+    """
+    access, suggestion = suggestion_for_member(request, slug, pk)
+    read = request.POST.get("read") == "1"
+    services.set_read_mark(membership=access.membership, suggestion=suggestion, read=read)
+    if not request.htmx:
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = access.club.get_absolute_url()
+        return redirect(back)
+    context = {"club": access.club, "access": access, "suggestion": suggestion, "read": read}
+    return render(request, "papers/track_detail.html#read-button", context)

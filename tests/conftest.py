@@ -19,6 +19,9 @@ def _fast_test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rate-limit counters live in the cache; each test starts with none.
     cache.clear()
+    # No test reaches the real arXiv: a closed local port refuses at once. Tests of the
+    # client and of autofill point this at a local server with recorded responses.
+    settings.ARXIV_API_URL = "http://127.0.0.1:9/api/query"
 
 
 def make_user(django_user_model, email: str, name: str = ""):

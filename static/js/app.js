@@ -28,3 +28,44 @@ function showProblem(text) {
     // An old browser without Intl: pages keep showing each club's own time.
   }
 })();
+
+// Ranked ballots: drag a paper to a new place, then send the whole new order. The arrow
+// buttons do the same without a mouse (and without JavaScript).
+(function () {
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var line = event.target.closest && event.target.closest(".ranking-line");
+    if (!line) return;
+    dragged = line;
+    line.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", line.dataset.suggestion);
+  });
+  document.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    var over = event.target.closest && event.target.closest(".ranking-line");
+    if (!over || over === dragged || over.parentNode !== dragged.parentNode) return;
+    event.preventDefault();
+    var box = over.getBoundingClientRect();
+    var after = event.clientY > box.top + box.height / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  document.addEventListener("drop", function (event) {
+    if (dragged) event.preventDefault();
+  });
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    var list = dragged.parentNode;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    var order = Array.prototype.map.call(list.querySelectorAll(".ranking-line"), function (li) {
+      return li.dataset.suggestion;
+    });
+    htmx.ajax("POST", list.dataset.rankingUrl, {
+      source: list,
+      target: "#ranking",
+      swap: "outerHTML",
+      values: { order: order },
+    });
+  });
+})();

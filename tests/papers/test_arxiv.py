@@ -4,12 +4,7 @@ The answers are the files in fixtures/arxiv/ (see its README); no test reaches t
 """
 
 import socket
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -21,8 +16,7 @@ from papers.arxiv import (
     ArxivUnavailable,
     fetch_metadata,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+from tests.papers.conftest import FIXTURES, Reply, recorded
 
 ATTENTION_ABSTRACT = (
     "The dominant sequence transduction models are based on complex recurrent or "
@@ -41,84 +35,6 @@ ATTENTION_ABSTRACT = (
     "training data."
 )
 UNAVAILABLE = "arXiv could not be reached just now; type the details yourself."
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "application/atom+xml; charset=UTF-8"
-    delay: float = 0  # seconds to wait before answering
-    trickle: bool = False  # send the body a byte every 0.1 s
-    location: str = ""  # a Location header, for redirects
-
-
-def recorded(name: str, status: int = 200) -> Reply:
-    return Reply(status=status, body=(FIXTURES / name).read_bytes())
-
-
-class FakeArxivHandler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        query = parse_qs(urlsplit(self.path).query)
-        self.server.requests.append({"query": query, "user_agent": self.headers["User-Agent"]})
-        reply = self.server.replies.get(query.get("id_list", [""])[0], recorded("empty.xml"))
-        # Waiting on the stop event lets the fixture end a slow answer at once.
-        if reply.delay and self.server.stop.wait(reply.delay):
-            return
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            if reply.location:
-                self.send_header("Location", reply.location)
-            self.end_headers()
-            if not reply.trickle:
-                self.wfile.write(reply.body)
-                return
-            for byte in reply.body:
-                if self.server.stop.wait(0.1):
-                    return
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up, as it should
-
-    def log_message(self, format, *args):
-        pass  # keep the test output quiet
-
-
-class FakeArxivServer(ThreadingHTTPServer):
-    # Non-daemon handler threads, so server_close() waits for every one of them.
-    daemon_threads = False
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), FakeArxivHandler)
-        self.stop = threading.Event()
-        self.requests: list[dict] = []
-        self.replies: dict[str, Reply] = {
-            "1706.03762": recorded("1706.03762.xml"),
-            "hep-th/9711200": recorded("hep-th_9711200.xml"),
-            "2005.14165": recorded("2005.14165.xml"),
-            "1234.56789": recorded("not_found.xml"),
-        }
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/api/query"
-
-
-@pytest.fixture
-def arxiv_api(settings):
-    server = FakeArxivServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    settings.ARXIV_API_URL = server.url
-    settings.ARXIV_TIMEOUT = 2.0
-    settings.SITE_URL = "https://paperclub.example.org"
-    yield server
-    server.stop.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def feed_with_authors(names: list[str]) -> bytes:
