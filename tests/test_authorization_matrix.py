@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, create_invite, join_club
-from papers.services import open_poll, suggest_paper
+from papers.services import add_to_track, create_track, open_poll, suggest_paper
 from sessions.services import schedule_meeting
 from sessions.tasks import unsubscribe_token
 
@@ -99,6 +99,19 @@ RULES = {
     "papers:poll_close": {"GET": not_allowed, "POST": organizer_only},
     "papers:poll_override": {"GET": not_allowed, "POST": organizer_only},
     "papers:vote": {"GET": not_allowed, "POST": member_only},
+    "papers:ranking": {"GET": not_allowed, "POST": member_only},
+    "papers:search": {"GET": reader, "POST": not_allowed},
+    "papers:tracks": {"GET": reader, "POST": not_allowed},
+    "papers:track_create": {"GET": not_allowed, "POST": organizer_only},
+    "papers:track": {"GET": reader, "POST": not_allowed},
+    "papers:track_edit": {"GET": organizer_only, "POST": organizer_only},
+    "papers:track_delete": {"GET": not_allowed, "POST": organizer_only},
+    "papers:track_move": {"GET": not_allowed, "POST": organizer_only},
+    "papers:track_entry_add": {"GET": not_allowed, "POST": organizer_only},
+    "papers:track_entry_edit": {"GET": organizer_only, "POST": organizer_only},
+    "papers:track_entry_move": {"GET": not_allowed, "POST": organizer_only},
+    "papers:track_entry_remove": {"GET": not_allowed, "POST": organizer_only},
+    "papers:read_mark": {"GET": not_allowed, "POST": member_only},
     "meetings:timeline": {"GET": reader, "POST": not_allowed},
     "meetings:new": {"GET": organizer_only, "POST": organizer_only},
     "meetings:detail": {"GET": reader, "POST": not_allowed},
@@ -172,7 +185,11 @@ def world(django_user_model):
         )
         poll = open_poll(club=club, opened_by=people["organizer"])
         invite = create_invite(club=club, created_by=people["organizer"])
+        track = create_track(club=club, title="Retrieval")
+        entry = add_to_track(track=track, suggestion=suggestion)
         clubs[visibility] = {
+            "track": track,
+            "entry": entry,
             "club": club,
             "member": member,
             "suggestion": suggestion,
@@ -203,6 +220,16 @@ def url_for(name: str, objects: dict) -> str:
         "papers:poll_close": [*slug, objects["poll"].pk],
         "papers:poll_override": [*slug, objects["poll"].pk],
         "papers:vote": [*slug, objects["poll"].pk, objects["suggestion"].pk],
+        "papers:ranking": [*slug, objects["poll"].pk],
+        "papers:read_mark": [*slug, objects["suggestion"].pk],
+        **{
+            f"papers:{name}": [*slug, objects["track"].pk]
+            for name in ("track", "track_edit", "track_delete", "track_move", "track_entry_add")
+        },
+        **{
+            f"papers:{name}": [*slug, objects["track"].pk, objects["entry"].pk]
+            for name in ("track_entry_edit", "track_entry_move", "track_entry_remove")
+        },
         "meetings:private_calendar": [*slug, member.feed_token],
         "meetings:private_notes_feed": [*slug, member.feed_token],
     }.get(name)
