@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from paperclub.validators import plausible_moment
+from papers import reading_list
 from papers.models import Poll, Suggestion
 from papers.services import identify_paper
 
@@ -197,3 +198,41 @@ class TrackEntryForm(forms.Form):
                 raise forms.ValidationError(f"Line {number}: the link is too long.")
             links.append(((match["label"] or "Link").strip(), url))
         return links
+
+
+class ImportForm(forms.Form):
+    """A reading list, pasted or uploaded (Markdown or plain text)."""
+
+    text = forms.CharField(
+        required=False,
+        label="Paste the list",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text="A Markdown README, sections of papers, or lines of “Title: takeaway”.",
+    )
+    file = forms.FileField(
+        required=False,
+        label="…or upload a file",
+        help_text="Markdown or plain text, UTF-8, at most 512 KB.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".md,.markdown,.txt,text/plain,text/markdown"}
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        text = data.get("text") or ""
+        if upload is not None:
+            if upload.size > reading_list.MAX_BYTES:
+                raise forms.ValidationError("The file is larger than 512 KB.")
+            try:
+                text = reading_list.decode_upload(upload.read())
+            except reading_list.ReadingListError as error:
+                raise forms.ValidationError(error.message) from None
+        if not text.strip():
+            raise forms.ValidationError("Paste a reading list or choose a file.")
+        if len(text.encode()) > reading_list.MAX_BYTES:
+            raise forms.ValidationError("The list is larger than 512 KB.")
+        data["text"] = text
+        return data

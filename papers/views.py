@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +24,7 @@ from papers.access import (
     track_for_reader,
 )
 from papers.forms import (
+    ImportForm,
     OverrideForm,
     PollForm,
     SuggestForm,
@@ -30,7 +33,9 @@ from papers.forms import (
     TrackEntryForm,
     TrackForm,
 )
+from papers.lists import club_bibtex, club_markdown, plan_import
 from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
+from papers.reading_list import ReadingListError
 from papers.services import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE, DuplicateSuggestion
 
 CLUB_PAGE = "clubs/club_detail.html"
@@ -534,3 +539,73 @@ def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect(back)
     context = {"club": access.club, "access": access, "suggestion": suggestion, "read": read}
     return render(request, "papers/track_detail.html#read-button", context)
+
+
+# ---------- Reading lists ----------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def reading_list_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paste or upload a list; the preview shows what would happen; "Import" writes it.
+
+    The preview carries the list's text in the confirmation form, and the import plans it
+    again inside its transaction, so what is written matches the database at that moment.
+    """
+    access = club_for_organizer(request, slug)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    plan = None
+    if form.is_valid():
+        text = form.cleaned_data["text"]
+        try:
+            if request.POST.get("confirm") == "1":
+                plan = services.import_reading_list(
+                    club=access.club, text=text, imported_by=request.user
+                )
+                messages.success(request, _imported_message(plan))
+                return redirect(access.club)
+            plan = plan_import(club=access.club, text=text)
+        except (ReadingListError, RuleViolation) as error:
+            form.add_error(None, error.message)
+    context = {
+        "club": access.club,
+        "access": access,
+        "form": form,
+        "plan": plan,
+        "text": form.cleaned_data.get("text", "") if plan else "",
+    }
+    return render(request, "papers/import.html", context, status=form_status(form))
+
+
+def _imported_message(plan) -> str:
+    new = len(plan.new)
+    parts = [f"Imported {new} paper{pluralize(new)}"]
+    if plan.new_tracks:
+        parts.append(f"{len(plan.new_tracks)} new track{pluralize(len(plan.new_tracks))}")
+    if plan.duplicates:
+        parts.append(f"{len(plan.duplicates)} already on the list")
+    return ", ".join(parts) + "."
+
+
+@require_GET
+def reading_list_markdown(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    text = club_markdown(access.club, absolute=_site_url)
+    return _download(text, "text/markdown", f"{access.club.slug}-reading-list.md")
+
+
+@require_GET
+def reading_list_bibtex(request: HttpRequest, slug: str) -> HttpResponse:
+    access = club_for_reader(request, slug)
+    text = club_bibtex(access.club, absolute=_site_url)
+    return _download(text, "application/x-bibtex", f"{access.club.slug}-reading-list.bib")
+
+
+def _site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _download(text: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -10,10 +10,33 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
-from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from papers.models import Poll
+from papers.services import (
+    close_poll,
+    import_reading_list,
+    open_poll,
+    set_ranking,
+    set_vote,
+    suggest_paper,
+)
 from sessions.services import post_notes, schedule_meeting, set_materials, set_rsvp
 
 DEMO_PASSWORD = "paperclub-demo"
+
+STUDY_TRACKS = """# Friday Study Group tracks
+
+## Foundations
+1. [Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385) — learn residuals and depth stops hurting.
+2. [Attention Is All You Need](https://arxiv.org/abs/1706.03762) — attention alone is enough. [slides](https://jalammar.github.io/illustrated-transformer/)
+
+## Retrieval
+1. [Dense Passage Retrieval for Open-Domain Question Answering](https://arxiv.org/abs/2004.04906) — two encoders beat BM25.
+2. [Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks](https://arxiv.org/abs/2005.11401) — the paper that named RAG.
+
+## RLHF
+1. [Training language models to follow instructions with human feedback](https://arxiv.org/abs/2203.02155) — InstructGPT.
+2. [Direct Preference Optimization](https://arxiv.org/abs/2305.18290) — RLHF without the RL. [code](https://github.com/eric-mitchell/direct-preference-optimization)
+"""
 
 PEOPLE = [
     ("organizer@example.com", "Mei (organizer)", "Asia/Singapore"),
@@ -449,3 +472,15 @@ class Command(BaseCommand):
             club, p["member"], "2005.11401", "Track 2, retrieval: the paper that named RAG."
         )
         self._suggest(club, p["alex"], "2203.02155", "Track 3, RLHF: InstructGPT.")
+        # The tracks themselves, imported the way a club brings its README along.
+        import_reading_list(club=club, text=STUDY_TRACKS, imported_by=p["organizer"])
+        poll = open_poll(
+            club=club,
+            opened_by=p["organizer"],
+            method=Poll.Method.IRV,
+            closes_at=timezone.now() + dt.timedelta(days=3),
+        )
+        candidates = list(club.suggestions.backlog().values_list("pk", flat=True))
+        for who, order in (("alex", candidates[:3]), ("tomas", candidates[2::-1])):
+            membership = club.memberships.get(user=p[who])
+            set_ranking(poll=poll, membership=membership, order=order)
