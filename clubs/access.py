@@ -29,11 +29,16 @@ class ClubAccess:
 
 
 def _access(request, slug: str) -> ClubAccess:
-    club = get_object_or_404(Club, slug=slug)
-    membership = None
+    # A member's club comes with their membership: one query on every club page.
     if request.user.is_authenticated:
-        membership = Membership.objects.filter(club=club, user=request.user).first()
-    return ClubAccess(club=club, membership=membership)
+        membership = (
+            Membership.objects.select_related("club")
+            .filter(club__slug=slug, user=request.user)
+            .first()
+        )
+        if membership is not None:
+            return ClubAccess(club=membership.club, membership=membership)
+    return ClubAccess(club=get_object_or_404(Club, slug=slug), membership=None)
 
 
 def club_for_reader(request, slug: str) -> ClubAccess:

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -66,11 +67,10 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def ballot_context(access: ClubAccess, poll: Poll | None) -> dict:
+def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | None = None) -> dict:
     """What the ballot regions of the club page need: the candidates and the viewer's votes
     (approval) or ranking (ranked polls)."""
     suggestions = Suggestion.objects.filter(club=access.club).backlog().with_people()
-    votes_used = 0
     my_ranking: list[Ranking] = []
     if poll is not None and poll.is_ranked:
         suggestions = suggestions.with_first_choices(poll).with_my_rank(poll, access.membership)
@@ -82,8 +82,11 @@ def ballot_context(access: ClubAccess, poll: Poll | None) -> dict:
             )
     elif poll is not None:
         suggestions = suggestions.with_vote_counts(poll).with_my_votes(poll, access.membership)
-        if access.membership is not None:
+        if votes_used is None:  # from Poll.objects.with_votes_used(), else counted here
+            votes_used = getattr(poll, "votes_used", None)
+        if votes_used is None and access.membership is not None:
             votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
+    votes_used = votes_used or 0
     return {
         "club": access.club,
         "access": access,
@@ -116,24 +119,40 @@ def ranking_moves(ranking: list[Ranking]) -> list[dict]:
 def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict:
     """Everything the club page shows (or only its htmx regions)."""
     club = access.club
-    close_due_polls(club=club)
-    context = ballot_context(
-        access, Poll.objects.filter(club=club).unclosed().select_related("club").first()
-    )
+    poll = Poll.objects.filter(club=club).unclosed().with_votes_used(access.membership).first()
+    if poll is not None and not poll.is_open():
+        close_due_polls(club=club)  # its deadline passed: count it now, not at the next job
+        poll = None
+    if poll is not None:
+        poll.club = club
+    context = ballot_context(access, poll)
     if regions_only:
         return context
-    context.update(
-        next_meeting=Meeting.objects.filter(club=club).upcoming().with_papers().first(),
-        recent_meetings=Meeting.objects.filter(club=club, state=Meeting.State.HELD)
+    # The next session and the last five, in one query (and one per prefetch).
+    upcoming = Meeting.objects.filter(club=club).upcoming()
+    held = Meeting.objects.filter(club=club, state=Meeting.State.HELD).order_by("-starts_at")
+    meetings = list(
+        Meeting.objects.filter(
+            Q(pk__in=upcoming.values("pk")[:1]) | Q(pk__in=held.values("pk")[:RECENT])
+        )
         .order_by("-starts_at")
-        .with_papers()[:5],
-        last_result=Poll.objects.filter(club=club, closed_at__isnull=False)
+        .with_papers()
+    )
+    context.update(
+        next_meeting=next((m for m in meetings if m.state != Meeting.State.HELD), None),
+        recent_meetings=[m for m in meetings if m.state == Meeting.State.HELD],
+        last_result=None
+        if poll
+        else Poll.objects.filter(club=club, closed_at__isnull=False)
         .select_related("club", "winner__paper")
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
         weeks=coming_weeks(club),
     )
     return context
+
+
+RECENT = 5  # sessions listed on the club page
 
 
 @require_GET

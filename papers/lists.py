@@ -244,6 +244,8 @@ def export_groups(
 
     `absolute` turns a path into a full URL, for links back to the notes.
     """
+    from sessions.models import Meeting
+
     tracked: dict[int, list[tuple[Track, int]]] = {}
     entries = TrackEntry.objects.filter(track__club=club).select_related("track")
     for entry in entries.order_by("track__position", "track_id", "position", "id"):
@@ -252,7 +254,13 @@ def export_groups(
         Suggestion.objects.filter(club=club)
         .exclude(state=Suggestion.State.WITHDRAWN)
         .select_related("paper")
-        .prefetch_related("links", "meetings__materials")
+        .prefetch_related(
+            "links",
+            Prefetch(
+                "meetings",
+                queryset=Meeting.objects.select_related("club").prefetch_related("materials"),
+            ),
+        )
         .annotate(last_session=Max("meetings__starts_at"))
     )
     items = {s.pk: _export_item(s, absolute) for s in suggestions}

@@ -186,6 +186,14 @@ class PollQuerySet(models.QuerySet):
     def unclosed(self):
         return self.filter(closed_at__isnull=True)
 
+    def with_votes_used(self, membership):
+        """`votes_used`: how many approval votes the member has cast in each poll."""
+        if membership is None:
+            return self.annotate(votes_used=models.Value(0))
+        return self.annotate(
+            votes_used=Count("votes", filter=Q(votes__membership=membership), distinct=True)
+        )
+
     def due(self, now=None):
         """Unclosed polls whose closing time has passed."""
         return self.unclosed().filter(closes_at__lte=now or timezone.now())

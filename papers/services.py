@@ -287,10 +287,14 @@ def _share_lock(model, *pks: int) -> None:
     Votes share these locks with each other; closing a poll and withdrawing a paper
     take exclusive locks, so a vote either commits before them or sees their result.
     """
+    _lock(model, pks, "SHARE")
+
+
+def _lock(model, pks, mode: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT 1 FROM {model._meta.db_table} WHERE id = ANY(%s) FOR SHARE", [list(pks)]
+                f"SELECT 1 FROM {model._meta.db_table} WHERE id = ANY(%s) FOR {mode}", [list(pks)]
             )
 
 
@@ -328,12 +332,12 @@ def set_vote(
     if not poll.is_open():
         raise RuleViolation("Voting has closed for this poll.")
     # One member's requests queue up here, so a double-click cannot exceed the budget.
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    _share_lock(Suggestion, suggestion.pk)
-    suggestion = Suggestion.objects.get(pk=suggestion.pk)
+    _lock(Membership, [membership.pk], "UPDATE")
     mine = Vote.objects.filter(poll=poll, membership=membership)
     if approve:
-        if suggestion.state != State.OPEN:
+        _share_lock(Suggestion, suggestion.pk)
+        state = Suggestion.objects.filter(pk=suggestion.pk).values_list("state", flat=True)
+        if state.first() != State.OPEN:
             raise RuleViolation("That paper is no longer on the ballot.")
         if not mine.filter(suggestion=suggestion).exists():
             used = mine.count()
@@ -343,6 +347,7 @@ def set_vote(
                     "Take one back to vote for this paper."
                 )
             Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
+            return Ballot(votes_used=used + 1, budget=poll.budget)
     else:
         mine.filter(suggestion=suggestion).delete()
     return Ballot(votes_used=mine.count(), budget=poll.budget)

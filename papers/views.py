@@ -187,7 +187,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     suggestion = get_object_or_404(Suggestion, pk=suggestion_pk)
     approve = request.POST.get("approve") == "1"
     try:
-        services.set_vote(
+        ballot = services.set_vote(
             poll=poll, membership=access.membership, suggestion=suggestion, approve=approve
         )
     except RuleViolation as error:
@@ -197,7 +197,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         return htmx_refusal(error.message, status=error.status, target="#poll-message")
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
-    context = ballot_context(access, poll)
+    context = ballot_context(access, poll, votes_used=ballot.votes_used)
     # The paper's row again; a paper no longer on the list (withdrawn) leaves it.
     context["suggestion"] = context["suggestions"].filter(pk=suggestion.pk).first()
     if context["suggestion"] is None:

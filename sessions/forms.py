@@ -162,13 +162,14 @@ class AttendanceForm(forms.Form):
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Who came"
     )
 
-    def __init__(self, *args, meeting, **kwargs):
+    def __init__(self, *args, meeting, rsvps=None, **kwargs):
         super().__init__(*args, **kwargs)
         from clubs.models import Membership
 
         field = self.fields["attended"]
         field.queryset = Membership.objects.filter(club=meeting.club_id).select_related("user")
         field.label_from_instance = lambda m: str(m.user)
-        field.initial = [r.membership_id for r in meeting.rsvps.all() if r.attended] or [
-            r.membership_id for r in meeting.rsvps.all() if r.answer == "going"
+        rsvps = list(meeting.rsvps.all()) if rsvps is None else rsvps
+        field.initial = [r.membership_id for r in rsvps if r.attended] or [
+            r.membership_id for r in rsvps if r.answer == "going"
         ]

@@ -188,12 +188,6 @@ class Material(models.Model):
         return self.label or self.get_kind_display()
 
 
-class RsvpQuerySet(models.QuerySet):
-    def counts(self) -> dict[str, int]:
-        rows = self.values("answer").annotate(n=models.Count("id"))
-        return {row["answer"]: row["n"] for row in rows}
-
-
 class Rsvp(models.Model):
     """A member's answer for one session, and (afterwards) whether they attended."""
 
@@ -209,8 +203,6 @@ class Rsvp(models.Model):
     answer = models.CharField(max_length=10, choices=Answer, blank=True)
     attended = models.BooleanField(null=True, blank=True)
     answered_at = models.DateTimeField(default=timezone.now)
-
-    objects = RsvpQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections import Counter
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -36,7 +37,8 @@ def timeline(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def rsvp_context(access, meeting: Meeting) -> dict:
-    rsvps = Rsvp.objects.filter(meeting=meeting)
+    """Answers, counts and who is coming, from one query of the session's RSVPs."""
+    rsvps = list(Rsvp.objects.filter(meeting=meeting).select_related("membership__user"))
     mine = None
     if access.membership is not None:
         mine = next((r for r in rsvps if r.membership_id == access.membership.pk), None)
@@ -44,12 +46,11 @@ def rsvp_context(access, meeting: Meeting) -> dict:
         "club": access.club,
         "access": access,
         "meeting": meeting,
-        "rsvp_counts": rsvps.counts(),
+        "rsvps": rsvps,
+        "rsvp_counts": Counter(r.answer for r in rsvps),
         "my_answer": mine.answer if mine else "",
         # Who is coming is for members' eyes only.
-        "coming": rsvps.filter(answer__in=["going", "maybe"]).select_related("membership__user")
-        if access.is_member
-        else [],
+        "coming": [r for r in rsvps if r.answer in ("going", "maybe")] if access.is_member else [],
         "answers": Rsvp.Answer.choices,
     }
 
@@ -65,7 +66,7 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     }
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
-        context["attendance_form"] = AttendanceForm(meeting=meeting)
+        context["attendance_form"] = AttendanceForm(meeting=meeting, rsvps=context["rsvps"])
     return render(request, "sessions/meeting_detail.html", context)
 
 
