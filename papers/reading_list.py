@@ -99,6 +99,10 @@ def decode_upload(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise ReadingListError(_TOO_LARGE)
     data = data.removeprefix(b"\xef\xbb\xbf")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadingListError(
+            "The file is not UTF-8 text (it is UTF-16). Save it as UTF-8 and upload it again."
+        )
     if b"\x00" in data or data.startswith((b"%PDF-", b"PK\x03\x04")):
         raise ReadingListError(
             "This looks like a binary file (a PDF, a Word document, an image). "
@@ -219,26 +223,6 @@ _TEXT_ID = re.compile(
 )
 _ARCHIVE_NAMES = set(_ARCHIVES.split("|"))
 
-
-def _text_ids(text: str) -> list[tuple[int, int, str]]:
-    """Start, end and canonical ID of each arXiv ID written in `text`."""
-    found = []
-    for match in _TEXT_ID.finditer(text):
-        archive = match.group("archive")
-        arxiv_id = normalize_arxiv_id(match.group("id"))
-        if arxiv_id and (archive is None or archive.lower() in _ARCHIVE_NAMES):
-            found.append((match.start(), match.end(), arxiv_id))
-    return found
-
-
-def _without_ids(text: str) -> str:
-    pieces, end = [], 0
-    for start, stop, _ in _text_ids(text):
-        pieces += [text[end:start], " "]
-        end = stop
-    return "".join([*pieces, text[end:]])
-
-
 # Words a link to the paper itself is labelled with, and words of material labels.
 _GENERIC = {"paper", "pdf", "arxiv", "link", "abs", "abstract", "here", "url", "html"}
 _GENERIC |= {"preprint", "openreview", "full", "text", "read", "the", "this", "view"}
@@ -266,6 +250,7 @@ _NOISE_GAP = re.compile(r"\s*\x00[\s\x00]*(?=[.,;:!?]|$)")
 # Words a Title Case subtitle leaves in lower case.
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "of"}
 _SMALL_WORDS |= {"on", "or", "over", "the", "to", "via", "vs", "with", "without", "are"}
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")  # noqa: RUF001
 _EMPHASIS = re.compile(r"\*+|~~|`+|(?<!\w)_+|_+(?!\w)")
 _QUOTES = "\"'“”‘’«»„"  # noqa: RUF001
 _TITLE_EDGES = re.compile(
@@ -284,6 +269,30 @@ _LEADING_LINK = re.compile(rf"[\s*_{_QUOTES}]*")
 _URLISH = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 _INTRO = re.compile(r":\s*$")
+
+
+def _text_ids(text: str) -> list[tuple[int, int, str]]:
+    """Start, end and canonical ID of each arXiv ID written in `text`."""
+    found = []
+    for match in _TEXT_ID.finditer(text):
+        archive, arxiv_id = match.group("archive"), normalize_arxiv_id(match.group("id"))
+        if archive is None and arxiv_id:
+            # Four-digit numbers ran until 1412, five-digit ones since 1501.
+            month, number = arxiv_id.split(".")
+            plausible = (len(number) == 5) == (month >= "1501")
+        else:
+            plausible = archive is not None and archive.lower() in _ARCHIVE_NAMES
+        if arxiv_id and plausible:
+            found.append((match.start(), match.end(), arxiv_id))
+    return found
+
+
+def _without_ids(text: str) -> str:
+    pieces, end = [], 0
+    for start, stop, _ in _text_ids(text):
+        pieces += [text[end:start], " "]
+        end = stop
+    return "".join([*pieces, text[end:]])
 
 
 def _words(text: str) -> list[str]:
@@ -405,14 +414,14 @@ def _split_title(text: str) -> tuple[str, str]:
 
 def _is_subtitle(text: str) -> bool:
     text = _restore(text).strip()
-    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", text) if w.lower() not in _SMALL_WORDS]  # noqa: RUF001
-    return bool(words) and not text.endswith(".") and all(w[0].isupper() for w in words)
+    words = [word for word in _WORD.findall(text) if word.lower() not in _SMALL_WORDS]
+    return bool(words) and not text.endswith(".") and all(word[0].isupper() for word in words)
 
 
-def _clean_title(text: str, limit: int = TITLE_MAX) -> str:
+def _clean_title(text: str) -> str:
     text = _EMPHASIS.sub("", _strip_noise(text))
     text = _TITLE_EDGES.sub("", _collapse(text))
-    text = _collapse(_restore(text))[:limit].rstrip()
+    text = _collapse(_restore(text))[:TITLE_MAX].rstrip()
     return text if _has_alnum(text) else ""
 
 
@@ -425,7 +434,7 @@ def _clean_takeaway(text: str) -> str:
 
 def _clean_heading(text: str, limit: int) -> str:
     text = _CLOSING_HASHES.sub("", text.rstrip())
-    text = _LINK.sub(lambda match: match.group("text") or match.group("auto"), _protect(text))
+    text = _LINK.sub(lambda match: match.group("auto") or match.group("text"), _protect(text))
     return _collapse(_restore(_EMPHASIS.sub("", text)))[:limit].rstrip()
 
 
@@ -888,7 +897,7 @@ def _item_markdown(item: ExportItem) -> str:
     wanted = (item.title, item.arxiv_id, item.url, item.takeaway, list(item.materials))
     paper_link = ""
     if item.url:
-        text = f"arXiv:{item.arxiv_id}" if item.arxiv_id else "link"
+        text = "arXiv" if item.arxiv_id else "link"  # words that are not a title
         paper_link = f"[{text}]({_escape_url(item.url)})"
     tail = ""
     attempts = []
@@ -924,10 +933,12 @@ def to_markdown(
 
     Each paper is `1. [Title](link) — takeaway · [Slides](url) · [Recording](url)`; authors
     and year are left out. Without `groups`, items are grouped by their `section` in order of
-    first appearance, items without one first and unheaded. A group whose name starts with
-    "*" ("*Read*") gets a bold label instead of a heading, so it is not a section; such groups
-    come after the unheaded one and before all headed ones, so that reading the README back
-    puts their papers in no section.
+    first appearance, items without one first and unheaded. With `groups`, the groups decide
+    what is written (`items` and each item's `section` are not used): a group named "" is
+    unheaded, a group whose name starts with "*" ("*Read*") gets a bold label (`**Read**`),
+    which is not a section, and any other group gets a `## Name` heading. Unheaded groups come
+    first, then bold-label groups, then headed ones, each kind in the order given, so that
+    reading the README back puts the papers of unheaded and bold-label groups in no section.
 
     `parse_reading_list` reads the result back to entries equal to the items, in order, once
     the items are in the form the parser produces: whitespace collapsed; title at most
