@@ -306,7 +306,7 @@ def test_markdown_export_is_a_numbered_readme(client, club, shelf):
     assert text.startswith("# Asia Paper Club reading list\n")
     assert (
         "1. [Attention Is All You Need](https://arxiv.org/abs/1706.03762) — Attention is "
-        "enough\\. · [Slides](https://example.com/attn.pdf)"
+        "enough. · [Slides](https://example.com/attn.pdf)"
     ) in text
     assert f"[Notes](http://127.0.0.1:8000{shelf.get_absolute_url()})" in text
     assert "## Fine-tuning\n\n1. [LoRA](https://arxiv.org/abs/2106.09685)" in text
