@@ -450,6 +450,12 @@ def _pairwise_table(result, top: list[int], names: dict[int, str]) -> list[dict]
     ]
 
 
+def ranking_of(*, poll: Poll, membership: Membership) -> list[int]:
+    """The member's ranked ballot as it stands: suggestion ids, first choice first."""
+    rows = Ranking.objects.filter(poll=poll, membership=membership).order_by("position")
+    return list(rows.values_list("suggestion_id", flat=True))
+
+
 @transaction.atomic
 def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list[int]:
     """Replace a member's ranked ballot with `order` (suggestion ids, first choice first).

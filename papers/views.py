@@ -210,15 +210,21 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
 @require_POST
 @login_required
 def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Replace the member's ranked ballot with the posted `order` (first choice first).
+    """Replace the member's ranked ballot with the posted `order` (first choice first),
+    or put the paper `add` at its end.
 
-    Every button of the ranking (add, up, down, remove) and the drag-and-drop script
-    post the whole new order. htmx gets the ranking back and a `rankingChanged` event.
+    The ranking's own buttons (up, down, remove) and the drag-and-drop script post the
+    whole new order; "Rank" on a paper posts `add`, so a list that has not refreshed yet
+    cannot undo an earlier choice. htmx gets the ranking back and a `rankingChanged` event.
     """
     access = club_for_member(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
     try:
         order = [int(value) for value in request.POST.getlist("order")]
+        if "add" in request.POST:  # "Rank" on a paper: after whatever is ranked by now
+            order = services.ranking_of(poll=poll, membership=access.membership)
+            added = int(request.POST["add"])
+            order += [] if added in order else [added]
     except ValueError:
         order = None
     try:

@@ -7,19 +7,25 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from papers.models import Poll
+from papers.models import Poll, Track
 from tests.e2e.conftest import no_horizontal_scroll, run_axe, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLUB = "/c/asia-paper-club/"
+STUDY = "/c/friday-study-group/"
 
 
 @pytest.fixture
 def demo(live_server):
     call_command("seed_demo", verbosity=0)
     closed = Poll.objects.filter(club__slug="asia-paper-club", closed_at__isnull=False).get()
+    track = Track.objects.filter(club__slug="friday-study-group").first()
     return {
+        "tracks": f"{STUDY}tracks/",
+        "track": track.get_absolute_url(),
+        "ranked-club": STUDY,
+        "search": f"{CLUB}search/?q=attention",
         "home": "/",
         "club": CLUB,
         "session": f"{CLUB}sessions/1/",
@@ -50,10 +56,12 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, demo, col
         found[f"{name} (anonymous)"] = run_axe(anonymous)
     for name in (
         "club",
+        "ranked-club",
+        "track",
         "session",
         "next-session",
         "poll-result",
-    ):  # the suggest form and ballot are on "club"
+    ):  # the suggest form and ballot are on "club", the ranking on "ranked-club"
         member.goto(demo[name])
         found[f"{name} (member)"] = run_axe(member)
 
@@ -72,6 +80,7 @@ def test_pages_fit_the_screen_and_are_saved_as_screenshots(new_page, demo, width
         "members": f"{CLUB}members/",
         "new-club": "/clubs/new/",
         "notes": f"{CLUB}sessions/1/notes/",
+        "import": f"{STUDY}import/",
     }
     for name, url in pages.items():
         page.goto(url)
@@ -147,3 +156,51 @@ def test_rsvp_with_one_click_and_add_the_session_to_a_calendar(new_page, demo):
     calendar = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes())
     (event,) = calendar.walk("VEVENT")
     assert "Proximal Policy Optimization" in str(event["summary"])
+
+
+def test_rank_papers_with_the_keyboard_then_by_dragging(new_page, demo):
+    page = new_page()
+    sign_in(page)
+    page.goto(STUDY)
+    page.evaluate("document.body.dataset.loaded = 'once'")
+    ranking = page.locator("#ranking")
+    expect(ranking).to_contain_text("Nothing ranked yet")
+
+    rank_buttons = page.locator("button.vote-button", has_text="Rank")
+    first = (
+        rank_buttons.nth(0).get_attribute("aria-label").removeprefix("Rank ").removesuffix(" next")
+    )
+    rank_buttons.nth(0).focus()
+    page.keyboard.press("Enter")
+    expect(ranking.locator(".ranking-line")).to_have_count(1)
+    expect(page.locator(".ranked-badge")).to_have_text(["Your #1"])  # the list refreshed
+    second_button = page.locator("button.vote-button", has_text="Rank").nth(0)
+    second = second_button.get_attribute("aria-label").removeprefix("Rank ").removesuffix(" next")
+    second_button.focus()
+    page.keyboard.press("Enter")
+    expect(ranking.locator(".ranking-line")).to_have_count(2)
+    expect(ranking.locator(".ranking-title")).to_have_text([first, second])
+
+    ranking.get_by_role("button", name=f"Move up: {second}").focus()
+    page.keyboard.press("Enter")
+    expect(ranking.locator(".ranking-title")).to_have_text([second, first])
+    expect(page.locator("#ballot-status")).to_contain_text("You have ranked 2 papers")
+
+    lines = ranking.locator(".ranking-line")
+    lines.nth(1).drag_to(lines.nth(0), target_position={"x": 10, "y": 2})
+    expect(ranking.locator(".ranking-title")).to_have_text([first, second])
+    page.reload()
+    expect(page.locator("#ranking .ranking-title")).to_have_text([first, second])
+    assert page.evaluate("document.body.dataset.loaded") is None  # reloaded only on purpose
+
+
+def test_search_as_you_type(new_page, demo):
+    page = new_page()
+    page.goto(CLUB)
+    page.evaluate("document.body.dataset.loaded = 'once'")
+
+    page.get_by_label("Find a paper in Asia Paper Club").press_sequentially("atten", delay=40)
+
+    results = page.locator("#search-results")
+    expect(results).to_contain_text("Attention Is All You Need")
+    assert page.evaluate("document.body.dataset.loaded") == "once"  # no page load
