@@ -10,8 +10,17 @@ from django.utils import timezone
 
 from clubs.models import Club
 from clubs.services import create_club, join_club
-from papers.models import Suggestion
-from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from papers.models import Suggestion, Track
+from papers.reading_list import parse_reading_list
+from papers.services import (
+    add_to_track,
+    close_poll,
+    create_track,
+    edit_track_entry,
+    open_poll,
+    set_vote,
+    suggest_paper,
+)
 from sessions.models import Meeting
 from sessions.services import post_notes, schedule_meeting, set_materials
 from tests.test_properties import Tags
@@ -93,6 +102,14 @@ def hostile_club(organizer, member, django_user_model):
             poll=poll, membership=club.memberships.get(user=member), suggestion=other, approve=True
         )
         close_poll(poll=poll, closed_by=organizer)
+        track = create_track(club=club, title=value[:100], description=value)
+        entry = add_to_track(track=track, suggestion=other, summary=value)
+        edit_track_entry(
+            entry=entry,
+            summary=value,
+            further_reading=value,
+            links=[(value[:60] or "x", "https://example.com/more")],
+        )
         return club, meeting, poll
 
     return build
@@ -111,6 +128,9 @@ def test_hostile_values_render_inert_on_every_page_and_feed(client, member, host
         meeting.get_absolute_url(),
         poll.get_absolute_url(),
         Meeting.objects.get(poll=poll).get_absolute_url(),
+        reverse("papers:tracks", args=[club.slug]),
+        Track.objects.get(club=club).get_absolute_url(),
+        reverse("papers:search", args=[club.slug]) + "?q=T",
     ]:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -122,6 +142,15 @@ def test_hostile_values_render_inert_on_every_page_and_feed(client, member, host
         assert_inert(entry.content[0].value)
     calendar = client.get(reverse("meetings:calendar", args=[club.slug])).content
     assert len(list(icalendar.Calendar.from_ical(calendar).walk("VEVENT"))) == 2
+
+    # The exports: a README GitHub would render without running anything, and BibTeX
+    # whose braces balance whatever the titles hold.
+    markdown = client.get(reverse("papers:export_markdown", args=[club.slug])).content.decode()
+    assert "<script" not in markdown and "<img" not in markdown and "<a " not in markdown
+    exported = {e.title for e in parse_reading_list(markdown).entries}
+    assert exported == {" ".join(s.paper.title.split()) for s in club.suggestions.all()}
+    bibtex = client.get(reverse("papers:export_bibtex", args=[club.slug])).content.decode()
+    assert bibtex.count("{") == bibtex.count("}")
 
 
 HUGE = "x" * 100_000

@@ -1,5 +1,7 @@
 """Reading lists into a club (preview, then import) and out of it (Markdown, BibTeX)."""
 
+# ruff: noqa: E501 (the lists are written as clubs write them, one long line per paper)
+
 import datetime as dt
 from io import StringIO
 
@@ -18,6 +20,7 @@ from sessions.services import post_notes, questions_for, schedule_meeting
 
 pytestmark = pytest.mark.django_db
 
+# One item per line, as READMEs have them, however long.
 README = """# LLM Paper Club
 
 Papers we read, with slides and recordings.
@@ -341,7 +344,10 @@ def test_export_then_import_gives_back_the_same_list(client, club, shelf, member
 def test_hostile_titles_stay_text_in_the_export(client, club, organizer):
     import_reading_list(
         club=club,
-        text="- [<script>alert(1)</script> & friends](https://example.com/x): <img src=x onerror=alert(1)>\n",
+        text=(
+            "- [<script>alert(1)</script> & friends](https://example.com/x): "
+            "<img src=x onerror=alert(1)>\n"
+        ),
         imported_by=organizer,
     )
     suggestion = Suggestion.objects.get()
