@@ -116,8 +116,20 @@ def ranking_moves(ranking: list[Ranking]) -> list[dict]:
     return lines
 
 
-def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict:
-    """Everything the club page shows (or only its htmx regions)."""
+BACKLOG_PAGE = 30  # papers of the ballot rendered at once; more load as they scroll into view
+
+
+def backlog_page(suggestions, page: int, *, cumulative: bool) -> dict:
+    """Page `page` of the list (htmx appends it), or pages 1..`page` (a plain "Show more")."""
+    start = 0 if cumulative else (page - 1) * BACKLOG_PAGE
+    size = page * BACKLOG_PAGE - start
+    rows = list(suggestions[start : start + size + 1])
+    return {"shown": rows[:size], "next_page": page + 1 if len(rows) > size else None}
+
+
+def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: int = 1) -> dict:
+    """Everything the club page shows, with the ballot's papers up to page `page`; or only
+    what its htmx regions need."""
     club = access.club
     poll = Poll.objects.filter(club=club).unclosed().with_votes_used(access.membership).first()
     if poll is not None and not poll.is_open():
@@ -128,6 +140,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False) -> dict
     context = ballot_context(access, poll)
     if regions_only:
         return context
+    context.update(backlog_page(context["suggestions"], page, cumulative=True))
     # The next session and the last five, in one query (and one per prefetch).
     upcoming = Meeting.objects.filter(club=club).upcoming()
     held = Meeting.objects.filter(club=club, state=Meeting.State.HELD).order_by("-starts_at")
@@ -158,10 +171,19 @@ RECENT = 5  # sessions listed on the club page
 @require_GET
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
+    page = request.GET.get("page", "1")
+    page = min(int(page), 1000) if page.isdigit() and int(page) >= 1 else 1
+    if request.htmx and request.htmx.target == "more-suggestions":
+        context = club_page_context(access, regions_only=True)
+        context.update(backlog_page(context["suggestions"], page, cumulative=False))
+        return render(request, "clubs/club_detail.html#suggestion-page", context)
     if request.htmx and request.htmx.target in CLUB_PAGE_REGIONS:
         context = club_page_context(access, regions_only=True)
+        if request.htmx.target == "suggestions":
+            context.update(backlog_page(context["suggestions"], 1, cumulative=True))
         return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
-    return render(request, "clubs/club_detail.html", club_page_context(access))
+    context = club_page_context(access, page=page)
+    return render(request, "clubs/club_detail.html", context)
 
 
 @require_GET

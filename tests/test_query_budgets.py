@@ -151,6 +151,13 @@ ENDPOINTS = {
     "club page: ballot status region": Endpoint(
         "member", club_url("clubs:detail"), 4, headers=region("ballot-status")
     ),
+    "club page: more papers (htmx)": Endpoint(
+        "member",
+        club_url("clubs:detail"),
+        5,
+        data={"page": "2"},
+        headers=region("more-suggestions"),
+    ),
     "vote (htmx)": Endpoint(
         "member",
         club_url("papers:vote", lambda w: w.poll.pk, lambda w: w.suggestion.pk),
