@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
@@ -116,6 +118,7 @@ def ranking_moves(ranking: list[Ranking]) -> list[dict]:
     return lines
 
 
+PAGE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: str.isdigit() also takes "²"
 BACKLOG_PAGE = 30  # papers of the ballot rendered at once; more load as they scroll into view
 
 
@@ -171,8 +174,8 @@ RECENT = 5  # sessions listed on the club page
 @require_GET
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
-    page = request.GET.get("page", "1")
-    page = min(int(page), 1000) if page.isdigit() and int(page) >= 1 else 1
+    page = request.GET.get("page", "")
+    page = max(int(page), 1) if PAGE_NUMBER.fullmatch(page) else 1
     if request.htmx and request.htmx.target == "more-suggestions":
         context = club_page_context(access, regions_only=True)
         context.update(backlog_page(context["suggestions"], page, cumulative=False))

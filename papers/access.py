@@ -57,6 +57,5 @@ def track_entry_for_organizer(
 def suggestion_for_member(request, slug: str, pk: int) -> tuple[ClubAccess, Suggestion]:
     """A paper of the club's list, for a member acting on their own behalf (read marks)."""
     access = club_for_member(request, slug)
-    return access, get_object_or_404(
-        Suggestion.objects.select_related("paper"), pk=pk, club=access.club
-    )
+    on_the_list = Suggestion.objects.exclude(state=Suggestion.State.WITHDRAWN)
+    return access, get_object_or_404(on_the_list.select_related("paper"), pk=pk, club=access.club)

@@ -230,6 +230,8 @@ class ImportForm(forms.Form):
                 text = reading_list.decode_upload(upload.read())
             except reading_list.ReadingListError as error:
                 raise forms.ValidationError(error.message) from None
+        # Browsers send text back with CRLF line ends: count the list, not the transport.
+        text = text.replace("\r\n", "\n")
         if not text.strip():
             raise forms.ValidationError("Paste a reading list or choose a file.")
         if len(text.encode()) > reading_list.MAX_BYTES:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.core.validators import URLValidator, ValidationError
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, Q
 from django.db.models.functions import Lower
 
 from clubs.models import Club
@@ -170,9 +170,16 @@ def plan_import(*, club: Club, text: str) -> ImportPlan:
             Prefetch("track_entries", queryset=TrackEntry.objects.select_related("track"))
         )
     }
-    existing_tracks = {t.title.casefold() for t in Track.objects.filter(club=club)}
+    # Sections that differ only in case are one track: the club's own spelling, else the
+    # list's first.
+    section_names = {t.title.casefold(): t.title for t in Track.objects.filter(club=club)}
+    existing_tracks = set(section_names)
+    for section in parsed.sections:
+        section_names.setdefault(section.casefold(), section)
+    entries = [replace(e, section=section_names.get(e.section.casefold(), "")) for e in entries]
 
     planned, lookups, arxiv_down = [], 0, False
+    listed: dict[tuple, int] = {}  # the paper (or its key) -> the line that listed it first
     for entry in entries:
         kind, key = _catalog_key(entry)
         paper = by_arxiv.get(key) if kind == "arxiv" else by_url.get(key)
@@ -193,7 +200,17 @@ def plan_import(*, club: Club, text: str) -> ImportPlan:
             except arxiv.ArxivError as error:
                 problems.append(Problem(entry.line, entry.arxiv_id or "", error.message))
                 continue
+        same = ("paper", paper.pk) if paper is not None else (kind, key)
+        if same in listed:
+            problems.append(
+                Problem(entry.line, entry.title, f"Already listed on line {listed[same]}.")
+            )
+            continue
+        listed[same] = entry.line
         suggestion = suggestions.get(paper.pk) if paper is not None else None
+        if suggestion is not None and suggestion.state == Suggestion.State.WITHDRAWN:
+            problems.append(Problem(entry.line, entry.title, _WITHDRAWN))
+            continue
         in_track = suggestion is not None and any(
             te.track.title.casefold() == entry.section.casefold()
             for te in suggestion.track_entries.all()
@@ -208,7 +225,11 @@ def plan_import(*, club: Club, text: str) -> ImportPlan:
             )
         )
     new_tracks = tuple(
-        section for section in parsed.sections if section.casefold() not in existing_tracks
+        dict.fromkeys(
+            entry.section
+            for entry in entries
+            if entry.section and entry.section.casefold() not in existing_tracks
+        )
     )
     problems.sort(key=lambda p: p.line)
     return ImportPlan(
@@ -216,6 +237,7 @@ def plan_import(*, club: Club, text: str) -> ImportPlan:
     )
 
 
+_WITHDRAWN = "The club took this paper off its list earlier; suggest it again to bring it back."
 _NO_TITLE_LOOKUP = (
     "This line has an arXiv ID but no title, and arXiv could not be asked for it. "
     "Add the title to the line."
@@ -239,8 +261,8 @@ def _catalog_key(entry: Entry) -> tuple[str, str]:
 def export_groups(
     club: Club, *, absolute: Callable[[str], str]
 ) -> list[tuple[str, list[ExportItem]]]:
-    """The club's list for export: papers read (in session order), the backlog, then one
-    group per track. A paper in a track is listed under its track only.
+    """The club's list for export: papers read (in session order), those scheduled next,
+    the backlog, then one group per track. A paper in a track is listed under its track only.
 
     `absolute` turns a path into a full URL, for links back to the notes.
     """
@@ -261,21 +283,31 @@ def export_groups(
                 queryset=Meeting.objects.select_related("club").prefetch_related("materials"),
             ),
         )
-        .annotate(last_session=Max("meetings__starts_at"))
+        .annotate(
+            last_session=Max(
+                "meetings__starts_at", filter=~Q(meetings__state=Meeting.State.CANCELLED)
+            )
+        )
     )
     items = {s.pk: _export_item(s, absolute) for s in suggestions}
     states = {s.pk: (s.state, s.last_session, s.created_at) for s in suggestions}
 
-    read = [pk for pk in items if pk not in tracked and states[pk][0] != Suggestion.State.OPEN]
-    read.sort(key=lambda pk: (states[pk][1] is None, states[pk][1] or states[pk][2], pk))
-    backlog = [pk for pk in items if pk not in tracked and states[pk][0] == Suggestion.State.OPEN]
-    backlog.sort(key=lambda pk: (states[pk][2], pk))
+    def untracked(state: str) -> list[int]:
+        return [pk for pk in items if pk not in tracked and states[pk][0] == state]
 
+    def in_session_order(pk: int):
+        last_session, created_at = states[pk][1], states[pk][2]
+        return (last_session is None, last_session or created_at, pk)
+
+    State = Suggestion.State
     groups: list[tuple[str, list[ExportItem]]] = []
-    if read:
-        groups.append(("*Read*", [items[pk] for pk in read]))
-    if backlog:
-        groups.append(("*Backlog*", [items[pk] for pk in backlog]))
+    for label, state, order in (
+        ("*Read*", State.READ, in_session_order),
+        ("*Up next*", State.CHOSEN, in_session_order),
+        ("*Backlog*", State.OPEN, lambda pk: (states[pk][2], pk)),
+    ):
+        if chosen := sorted(untracked(state), key=order):
+            groups.append((label, [items[pk] for pk in chosen]))
     by_track: dict[int, tuple[Track, list[ExportItem]]] = {}
     for pk, places in tracked.items():
         if pk not in items:

@@ -225,7 +225,8 @@ def edit_suggestion(
 def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
     """Take an open suggestion off the list. Its votes in an open poll are removed.
 
-    Side effects: Suggestion.state becomes withdrawn; deletes its votes in unclosed polls.
+    Side effects: Suggestion.state becomes withdrawn; deletes its votes in unclosed polls,
+    and its place on ranked ballots there (the papers below move up).
     """
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.state != State.OPEN:
@@ -233,6 +234,15 @@ def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
     suggestion.state = State.WITHDRAWN
     suggestion.save(update_fields=["state", "updated_at"])
     Vote.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True).delete()
+    ranked = Ranking.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True)
+    for poll_id, membership_id in set(ranked.values_list("poll_id", "membership_id")):
+        ballot = Ranking.objects.filter(poll_id=poll_id, membership_id=membership_id)
+        order = [pk for pk in ballot.values_list("suggestion_id", flat=True) if pk != suggestion.pk]
+        ballot.delete()
+        Ranking.objects.bulk_create(
+            Ranking(poll_id=poll_id, membership_id=membership_id, suggestion_id=pk, position=n)
+            for n, pk in enumerate(order, start=1)
+        )
     return suggestion
 
 
@@ -451,8 +461,11 @@ def _pairwise_table(result, top: list[int], names: dict[int, str]) -> list[dict]
 
 
 def ranking_of(*, poll: Poll, membership: Membership) -> list[int]:
-    """The member's ranked ballot as it stands: suggestion ids, first choice first."""
-    rows = Ranking.objects.filter(poll=poll, membership=membership).order_by("position")
+    """The member's ranked ballot as it stands: open papers' ids, first choice first (a
+    paper chosen for a session meanwhile drops out)."""
+    rows = Ranking.objects.filter(
+        poll=poll, membership=membership, suggestion__state=State.OPEN
+    ).order_by("position")
     return list(rows.values_list("suggestion_id", flat=True))
 
 
@@ -629,8 +642,9 @@ def _track_title(title: str) -> str:
 
 
 def _refuse_taken_title(club: Club, title: str, *, exclude: int | None = None) -> None:
-    taken = Track.objects.filter(club=club, title__iexact=title).exclude(pk=exclude)
-    if taken.exists():
+    # Compared in Python: SQLite's case-insensitive match folds ASCII letters only.
+    titles = Track.objects.filter(club=club).exclude(pk=exclude).values_list("title", flat=True)
+    if title.casefold() in {taken.casefold() for taken in titles}:
         raise RuleViolation(f"This club already has a track called “{title}”.")
 
 
@@ -782,6 +796,8 @@ def set_read_mark(*, membership: Membership, suggestion: Suggestion, read: bool)
     """
     if membership.club_id != suggestion.club_id:
         raise RuleViolation("That paper is not on your club's list.", status=403)
+    if suggestion.state == State.WITHDRAWN:
+        raise RuleViolation("That paper was taken off the club's list.", status=400)
     if read:
         ReadMark.objects.get_or_create(membership=membership, suggestion=suggestion)
     else:

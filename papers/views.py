@@ -228,7 +228,7 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValueError:
         order = None
     try:
-        if order is None or len(order) > MAX_RANKED:
+        if order is None or len(order) > MAX_RANKED or not all(0 < pk < 2**63 for pk in order):
             raise RuleViolation("That ranking could not be read. Reload the page.", status=400)
         services.set_ranking(poll=poll, membership=access.membership, order=order)
     except RuleViolation as error:
