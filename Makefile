@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/paperclub
+BENCH_DB_URL ?= postgres://postgres@127.0.0.1:5432/paperclub_bench
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-e2e test-postgres fmt lint migrations-check check-deploy serve-prod
+.PHONY: install run test test-e2e test-postgres bench fmt lint migrations-check check-deploy serve-prod
 
 # uv itself, when the machine has none: a private virtualenv holding it.
 $(CURDIR)/.uv-bootstrap/bin/uv:
@@ -37,6 +38,16 @@ test-e2e: install
 
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(MAKE) test
+
+# Load test on PostgreSQL (BENCHMARKS.md): recreates the database in BENCH_DB_URL, serves the
+# app with gunicorn on 127.0.0.1:8901 and drives it with wrk. Takes about ten minutes.
+bench: install
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "Install wrk first: sudo apt-get install wrk"; exit 1; fi; }
+	DEBUG=0 DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=$(BENCH_DB_URL) \
+	  SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  $(UV) run python -m bench.run $(BENCH_ARGS)
 
 fmt: install
 	$(UV) run ruff format .
