@@ -1,5 +1,3 @@
-import re
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
@@ -13,7 +11,7 @@ from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_f
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Club, Invite, Membership
 from paperclub.errors import RuleViolation
-from paperclub.http import form_status, login_required
+from paperclub.http import form_status, login_required, more_rows, page_number
 from papers.forms import SuggestForm
 from papers.models import Poll, Ranking, Suggestion, Vote
 from papers.services import close_due_polls
@@ -72,10 +70,21 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | None = None) -> dict:
     """What the ballot regions of the club page need: the candidates and the viewer's votes
     (approval) or ranking (ranked polls)."""
-    suggestions = Suggestion.objects.filter(club=access.club).backlog().with_people()
+    suggestions = (
+        Suggestion.objects.filter(club=access.club)
+        .backlog()
+        .with_people()
+        .defer("paper__abstract")  # the ballot does not show it; it is the widest column
+    )
     my_ranking: list[Ranking] = []
+    results_visible = poll is not None and poll.results_visible()
+    if poll is not None and not results_visible:
+        suggestions = suggestions.without_counts()
+    elif poll is not None:
+        counted = suggestions.with_first_choices if poll.is_ranked else suggestions.with_vote_counts
+        suggestions = counted(poll)
     if poll is not None and poll.is_ranked:
-        suggestions = suggestions.with_first_choices(poll).with_my_rank(poll, access.membership)
+        suggestions = suggestions.with_my_rank(poll, access.membership)
         if access.membership is not None:
             my_ranking = list(
                 Ranking.objects.filter(
@@ -83,7 +92,7 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
                 ).select_related("suggestion__paper")
             )
     elif poll is not None:
-        suggestions = suggestions.with_vote_counts(poll).with_my_votes(poll, access.membership)
+        suggestions = suggestions.with_my_votes(poll, access.membership)
         if votes_used is None:  # from Poll.objects.with_votes_used(), else counted here
             votes_used = getattr(poll, "votes_used", None)
         if votes_used is None and access.membership is not None:
@@ -96,7 +105,7 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         "suggestions": suggestions,
         "votes_used": votes_used,
         "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
-        "results_visible": poll is not None and poll.results_visible(),
+        "results_visible": results_visible,
         "my_ranking": ranking_moves(my_ranking),
         "my_order": [r.suggestion_id for r in my_ranking],
     }
@@ -118,16 +127,11 @@ def ranking_moves(ranking: list[Ranking]) -> list[dict]:
     return lines
 
 
-PAGE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: str.isdigit() also takes "²"
 BACKLOG_PAGE = 30  # papers of the ballot rendered at once; more load as they scroll into view
 
 
 def backlog_page(suggestions, page: int, *, cumulative: bool) -> dict:
-    """Page `page` of the list (htmx appends it), or pages 1..`page` (a plain "Show more")."""
-    start = 0 if cumulative else (page - 1) * BACKLOG_PAGE
-    size = page * BACKLOG_PAGE - start
-    rows = list(suggestions[start : start + size + 1])
-    return {"shown": rows[:size], "next_page": page + 1 if len(rows) > size else None}
+    return more_rows(suggestions, page, size=BACKLOG_PAGE, cumulative=cumulative)
 
 
 def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: int = 1) -> dict:
@@ -174,8 +178,7 @@ RECENT = 5  # sessions listed on the club page
 @require_GET
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
-    page = request.GET.get("page", "")
-    page = max(int(page), 1) if PAGE_NUMBER.fullmatch(page) else 1
+    page = page_number(request)
     if request.htmx and request.htmx.target == "more-suggestions":
         context = club_page_context(access, regions_only=True)
         context.update(backlog_page(context["suggestions"], page, cumulative=False))

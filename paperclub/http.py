@@ -1,3 +1,4 @@
+import re
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -54,3 +55,22 @@ def htmx_refusal(message: str, *, status: int, target: str) -> HttpResponse:
 def form_status(form) -> int:
     """422 for a submitted form with errors (htmx swaps it in; tests can tell), else 200."""
     return 422 if form.is_bound and form.errors else 200
+
+
+PAGE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: str.isdigit() also takes "²"
+
+
+def page_number(request) -> int:
+    """The `page` asked for: 1 unless it is a plain number from 1 to 999."""
+    page = request.GET.get("page", "")
+    return max(int(page), 1) if PAGE_NUMBER.fullmatch(page) else 1
+
+
+def more_rows(rows, page: int, *, size: int, cumulative: bool) -> dict:
+    """For lists that load as they scroll: page `page` alone (htmx appends it to the list),
+    or pages 1 to `page` together (a plain "Show more" link). `shown` is the rows,
+    `next_page` the page after them, or None at the end."""
+    start = 0 if cumulative else (page - 1) * size
+    count = page * size - start
+    found = list(rows[start : start + count + 1])
+    return {"shown": found[:count], "next_page": page + 1 if len(found) > count else None}

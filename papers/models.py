@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -86,6 +87,13 @@ class Paper(models.Model):
         return arxiv_url(self.arxiv_id) if self.arxiv_id else self.url
 
 
+def _count_per_suggestion(rows: models.QuerySet):
+    """How many of `rows` (filtered on suggestion=OuterRef("pk")) each suggestion has, as a
+    subquery: a JOIN and GROUP BY over a poll's every vote sorted them all for one page."""
+    counts = rows.order_by().values("suggestion").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counts), 0)
+
+
 class SuggestionQuerySet(models.QuerySet):
     def matching(self, query: str):
         """Suggestions whose paper matches the search (see PaperQuerySet.matching)."""
@@ -99,7 +107,9 @@ class SuggestionQuerySet(models.QuerySet):
         return self.select_related("paper", "suggested_by")
 
     def with_vote_counts(self, poll):
-        return self.annotate(vote_count=Count("votes", filter=Q(votes__poll=poll), distinct=True))
+        """`vote_count`: the paper's votes in the poll."""
+        votes = Vote.objects.filter(poll=poll, suggestion=OuterRef("pk"))
+        return self.annotate(vote_count=_count_per_suggestion(votes))
 
     def with_my_votes(self, poll, membership):
         if membership is None:
@@ -124,13 +134,12 @@ class SuggestionQuerySet(models.QuerySet):
 
     def with_first_choices(self, poll):
         """`vote_count` for a ranked poll: how many ballots put the paper first."""
-        return self.annotate(
-            vote_count=Count(
-                "rankings",
-                filter=Q(rankings__poll=poll, rankings__position=1),
-                distinct=True,
-            )
-        )
+        firsts = Ranking.objects.filter(poll=poll, position=1, suggestion=OuterRef("pk"))
+        return self.annotate(vote_count=_count_per_suggestion(firsts))
+
+    def without_counts(self):
+        """`vote_count` 0, for a ballot whose counts are hidden: nothing to count."""
+        return self.annotate(vote_count=models.Value(0, output_field=models.IntegerField()))
 
     def with_ballot_history(self):
         """How many closed polls each suggestion already stood in (for the tie-break)."""

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from clubs.models import Club, Membership
@@ -300,6 +300,17 @@ def _share_lock(model, *pks: int) -> None:
     _lock(model, pks, "SHARE")
 
 
+def _locked(model, pk: int, mode: str = "SHARE"):
+    """The row, read under a row lock on PostgreSQL (one query either way)."""
+    if connection.vendor != "postgresql":
+        return model.objects.get(pk=pk)
+    table = model._meta.db_table
+    rows = list(model.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR {mode}", [pk]))
+    if not rows:
+        raise model.DoesNotExist
+    return rows[0]
+
+
 def _lock(model, pks, mode: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -331,8 +342,7 @@ def set_vote(
     candidate of this club, for someone outside the club, or past the vote budget.
     Side effects: inserts or deletes at most one Vote row.
     """
-    _share_lock(Poll, poll.pk)
-    poll = Poll.objects.select_related("club").get(pk=poll.pk)
+    poll = _locked(Poll, poll.pk)
     if membership.club_id != poll.club_id:
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     if suggestion.club_id != poll.club_id:
@@ -344,23 +354,20 @@ def set_vote(
     # One member's requests queue up here, so a double-click cannot exceed the budget.
     _lock(Membership, [membership.pk], "UPDATE")
     mine = Vote.objects.filter(poll=poll, membership=membership)
-    if approve:
-        _share_lock(Suggestion, suggestion.pk)
-        state = Suggestion.objects.filter(pk=suggestion.pk).values_list("state", flat=True)
-        if state.first() != State.OPEN:
-            raise RuleViolation("That paper is no longer on the ballot.")
-        if not mine.filter(suggestion=suggestion).exists():
-            used = mine.count()
-            if used >= poll.budget:
-                raise RuleViolation(
-                    f"You have used all {poll.budget} of your votes. "
-                    "Take one back to vote for this paper."
-                )
-            Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
-            return Ballot(votes_used=used + 1, budget=poll.budget)
-    else:
+    if not approve:
         mine.filter(suggestion=suggestion).delete()
-    return Ballot(votes_used=mine.count(), budget=poll.budget)
+        return Ballot(votes_used=mine.count(), budget=poll.budget)
+    if _locked(Suggestion, suggestion.pk).state != State.OPEN:
+        raise RuleViolation("That paper is no longer on the ballot.")
+    counts = mine.aggregate(used=Count("pk"), here=Count("pk", filter=Q(suggestion=suggestion)))
+    if counts["here"]:
+        return Ballot(votes_used=counts["used"], budget=poll.budget)
+    if counts["used"] >= poll.budget:
+        raise RuleViolation(
+            f"You have used all {poll.budget} of your votes. Take one back to vote for this paper."
+        )
+    Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
+    return Ballot(votes_used=counts["used"] + 1, budget=poll.budget)
 
 
 def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:

@@ -17,11 +17,16 @@ class MeetingQuerySet(models.QuerySet):
 
     def timeline(self):
         """Held and scheduled sessions, newest first, with their papers and materials loaded."""
+        from papers.models import Suggestion
+
         return (
             self.exclude(state=Meeting.State.CANCELLED)
             .order_by("-starts_at", "-id")
-            .with_papers()
-            .prefetch_related("materials")
+            .select_related("club")
+            .prefetch_related(
+                Prefetch("suggestions", queryset=Suggestion.objects.select_related("paper")),
+                "materials",
+            )
         )
 
     def with_papers(self):

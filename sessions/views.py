@@ -1,8 +1,11 @@
 import datetime as dt
+import hashlib
 from collections import Counter
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
 from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
-from paperclub.http import form_status, htmx_refusal, login_required
+from paperclub.http import form_status, htmx_refusal, login_required, more_rows, page_number
 from paperclub.markdown import render_markdown
 from sessions import services
 from sessions.access import (
@@ -27,13 +30,22 @@ from sessions.models import Meeting, Rsvp
 
 @require_GET
 def timeline(request: HttpRequest, slug: str) -> HttpResponse:
+    """The club's sessions, newest first, 20 at a time: the rest load as they scroll into
+    view (htmx), or with "Show more" without JavaScript."""
     access = club_for_reader(request, slug)
     meetings = Meeting.objects.filter(club=access.club).timeline()
-    return render(
-        request,
-        "sessions/timeline.html",
-        {"club": access.club, "access": access, "meetings": meetings},
-    )
+    more = request.htmx and request.htmx.target == "more-sessions"
+    context = {
+        "club": access.club,
+        "access": access,
+        **more_rows(meetings, page_number(request), size=TIMELINE_PAGE, cumulative=not more),
+    }
+    if more:
+        return render(request, "sessions/timeline.html#timeline-page", context)
+    return render(request, "sessions/timeline.html", context)
+
+
+TIMELINE_PAGE = 20
 
 
 def rsvp_context(access, meeting: Meeting) -> dict:
@@ -142,14 +154,32 @@ def meeting_calendar(request: HttpRequest, slug: str, number: int) -> HttpRespon
 def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> HttpResponse:
     """The club's subscribable calendar: every session, cancelled ones marked so."""
     club = club_for_feed(request, slug, token)
-    meetings = (
-        Meeting.objects.filter(club=club)
-        .order_by("-starts_at")
-        .with_papers()
-        .prefetch_related("materials")[:500]
+    meetings = Meeting.objects.filter(club=club)
+    # Built once per version of the club's sessions: any change to a session moves its
+    # updated_at (the calendar's SEQUENCE moves with it), a new one the count.
+    version = meetings.aggregate(changed=Max("updated_at"), count=Count("pk"))
+    key = (
+        "calendar:"
+        + hashlib.sha256(
+            repr(
+                (club.pk, club.name, club.time_zone, request.get_host(), *version.values())
+            ).encode()
+        ).hexdigest()
     )
-    body = calendar_bytes(club.name, meetings, request.build_absolute_uri)
-    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    etag = f'"{key[-32:]}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    body = cache.get(key)
+    if body is None:
+        newest = meetings.order_by("-starts_at").with_papers().prefetch_related("materials")
+        body = calendar_bytes(club.name, newest[:500], request.build_absolute_uri)
+        cache.set(key, body, CALENDAR_CACHE_SECONDS)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    return response
+
+
+CALENDAR_CACHE_SECONDS = 600  # and rebuilt at once when a session changes
 
 
 @require_POST

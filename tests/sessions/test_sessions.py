@@ -320,7 +320,7 @@ def test_timeline_lists_sessions_newest_first_with_takeaways(client, club, organ
 
     response = client.get(reverse("meetings:timeline", args=[club.slug]))
 
-    assert [m.number for m in response.context["meetings"]] == [3, 2, 1]
+    assert [m.number for m in response.context["shown"]] == [3, 2, 1]
     assert "Third line" in response.content.decode()
 
 
