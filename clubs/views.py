@@ -3,6 +3,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -108,6 +109,10 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         "results_visible": results_visible,
         "my_ranking": ranking_moves(my_ranking),
         "my_order": [r.suggestion_id for r in my_ranking],
+        # Reversed once here, not in each row's buttons.
+        "ranking_url": reverse("papers:ranking", args=[access.club.slug, poll.pk])
+        if poll is not None and poll.is_ranked
+        else "",
     }
 
 

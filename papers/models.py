@@ -199,9 +199,14 @@ class PollQuerySet(models.QuerySet):
         """`votes_used`: how many approval votes the member has cast in each poll."""
         if membership is None:
             return self.annotate(votes_used=models.Value(0))
-        return self.annotate(
-            votes_used=Count("votes", filter=Q(votes__membership=membership), distinct=True)
+        mine = (
+            Vote.objects.filter(poll=OuterRef("pk"), membership=membership)
+            .order_by()
+            .values("poll")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        return self.annotate(votes_used=Coalesce(Subquery(mine), 0))
 
     def due(self, now=None):
         """Unclosed polls whose closing time has passed."""
