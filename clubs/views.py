@@ -132,7 +132,7 @@ def ranking_moves(ranking: list[Ranking]) -> list[dict]:
     return lines
 
 
-BACKLOG_PAGE = 30  # papers of the ballot rendered at once; more load as they scroll into view
+BACKLOG_PAGE = 15  # papers of the ballot rendered at once; more load as they scroll into view
 
 
 def backlog_page(suggestions, page: int, *, cumulative: bool) -> dict:
