@@ -234,8 +234,8 @@ def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
     suggestion.state = State.WITHDRAWN
     suggestion.save(update_fields=["state", "updated_at"])
     Vote.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True).delete()
-    ranked = Ranking.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True)
-    for poll_id, membership_id in set(ranked.values_list("poll_id", "membership_id")):
+    ballots = Ranking.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True)
+    for poll_id, membership_id in set(ballots.values_list("poll_id", "membership_id")):
         ballot = Ranking.objects.filter(poll_id=poll_id, membership_id=membership_id)
         order = [pk for pk in ballot.values_list("suggestion_id", flat=True) if pk != suggestion.pk]
         ballot.delete()
