@@ -88,9 +88,7 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         suggestions = suggestions.with_my_rank(poll, access.membership)
         if access.membership is not None:
             my_ranking = list(
-                Ranking.objects.filter(
-                    poll=poll, membership=access.membership, suggestion__state="open"
-                ).select_related("suggestion__paper")
+                Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
             )
     elif poll is not None:
         suggestions = suggestions.with_my_votes(poll, access.membership)

@@ -327,16 +327,14 @@ def _export_item(suggestion: Suggestion, absolute: Callable[[str], str]) -> Expo
         if meeting.has_notes:
             materials.append(Material(label="Notes", url=absolute(meeting.get_absolute_url())))
         materials += [Material(label=m.title, url=m.url) for m in meeting.materials.all()]
-    seen: set[str] = set()
-    unique = [m for m in materials if not (m.url in seen or seen.add(m.url))]
-    return ExportItem(
+    return ExportItem(  # to_markdown drops repeated links
         title=paper.title,
         arxiv_id=paper.arxiv_id,
         url=paper.link,
         authors=paper.authors,
         year=paper.year,
         takeaway=suggestion.takeaway,
-        materials=tuple(unique),
+        materials=tuple(materials),
         section="",
     )
 

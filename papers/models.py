@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -335,6 +335,15 @@ class Tally(models.Model):
         return f"{self.suggestion}: {self.votes}"
 
 
+class RankingQuerySet(models.QuerySet):
+    def ballot(self, poll, membership):
+        """A member's ranking in a poll as it stands, first choice first: papers no longer
+        open (withdrawn, or chosen for a session meanwhile) drop out."""
+        return self.filter(
+            poll=poll, membership=membership, suggestion__state=Suggestion.State.OPEN
+        ).order_by("position")
+
+
 class Ranking(models.Model):
     """One line of a member's ranked ballot: `suggestion` is their `position`-th choice."""
 
@@ -344,6 +353,8 @@ class Ranking(models.Model):
     )
     suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="rankings")
     position = models.PositiveSmallIntegerField()
+
+    objects = RankingQuerySet.as_manager()
 
     class Meta:
         ordering = ["position"]
@@ -405,7 +416,8 @@ class Track(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["club", "title"], name="papers_track_unique_title"),
+            # Case-insensitive: "RLHF" and "rlhf" are one track.
+            models.UniqueConstraint(Lower("title"), "club", name="papers_track_unique_title"),
             models.CheckConstraint(condition=~Q(title=""), name="papers_track_title_required"),
         ]
 

@@ -291,13 +291,17 @@ def open_poll(
     return poll
 
 
-def _share_lock(model, *pks: int) -> None:
-    """Take a shared row lock on PostgreSQL (SQLite has one writer at a time anyway).
+def _lock(model, pks, mode: str = "SHARE") -> None:
+    """Take row locks on PostgreSQL (SQLite has one writer at a time anyway).
 
-    Votes share these locks with each other; closing a poll and withdrawing a paper
-    take exclusive locks, so a vote either commits before them or sees their result.
+    Votes share SHARE locks with each other; closing a poll and withdrawing a paper take
+    exclusive locks, so a vote either commits before them or sees their result.
     """
-    _lock(model, pks, "SHARE")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {model._meta.db_table} WHERE id = ANY(%s) FOR {mode}", [list(pks)]
+            )
 
 
 def _locked(model, pk: int, mode: str = "SHARE"):
@@ -309,14 +313,6 @@ def _locked(model, pk: int, mode: str = "SHARE"):
     if not rows:
         raise model.DoesNotExist
     return rows[0]
-
-
-def _lock(model, pks, mode: str) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {model._meta.db_table} WHERE id = ANY(%s) FOR {mode}", [list(pks)]
-            )
 
 
 @dataclass(frozen=True)
@@ -468,12 +464,8 @@ def _pairwise_table(result, top: list[int], names: dict[int, str]) -> list[dict]
 
 
 def ranking_of(*, poll: Poll, membership: Membership) -> list[int]:
-    """The member's ranked ballot as it stands: open papers' ids, first choice first (a
-    paper chosen for a session meanwhile drops out)."""
-    rows = Ranking.objects.filter(
-        poll=poll, membership=membership, suggestion__state=State.OPEN
-    ).order_by("position")
-    return list(rows.values_list("suggestion_id", flat=True))
+    """The member's ranked ballot as it stands: open papers' ids, first choice first."""
+    return list(Ranking.objects.ballot(poll, membership).values_list("suggestion_id", flat=True))
 
 
 @transaction.atomic
@@ -485,7 +477,7 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
     open candidate of this club; a refusal changes nothing.
     Side effects: the member's Ranking rows for this poll are replaced.
     """
-    _share_lock(Poll, poll.pk)
+    _lock(Poll, [poll.pk])
     poll = Poll.objects.select_related("club").get(pk=poll.pk)
     if membership.club_id != poll.club_id:
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
@@ -496,7 +488,7 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
     if len(set(order)) != len(order):
         raise RuleViolation("A paper can appear only once in your ranking.", status=400)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    _share_lock(Suggestion, *order)
+    _lock(Suggestion, order)
     open_ids = set(
         Suggestion.objects.filter(club=poll.club_id, state=State.OPEN, pk__in=order).values_list(
             "pk", flat=True
@@ -649,7 +641,8 @@ def _track_title(title: str) -> str:
 
 
 def _refuse_taken_title(club: Club, title: str, *, exclude: int | None = None) -> None:
-    # Compared in Python: SQLite's case-insensitive match folds ASCII letters only.
+    # The database refuses a title that differs only in case (papers_track_unique_title);
+    # this says so in words, and also folds non-ASCII letters, which SQLite's lower() does not.
     titles = Track.objects.filter(club=club).exclude(pk=exclude).values_list("title", flat=True)
     if title.casefold() in {taken.casefold() for taken in titles}:
         raise RuleViolation(f"This club already has a track called “{title}”.")
@@ -677,6 +670,7 @@ def create_track(*, club: Club, title: str, description: str = "") -> Track:
 def edit_track(*, track: Track, title: str, description: str) -> Track:
     """Side effects: Track.title/description."""
     title = _track_title(title)
+    Club.objects.select_for_update().get(pk=track.club_id)  # titles change one at a time
     _refuse_taken_title(track.club, title, exclude=track.pk)
     track.title = title
     track.description = strip_control(description or "").strip()

@@ -375,13 +375,18 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def tracks(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
+    return _tracks_page(request, access, TrackForm() if access.is_organizer else None)
+
+
+def _tracks_page(request: HttpRequest, access, form: TrackForm | None) -> HttpResponse:
     context = {
         "club": access.club,
         "access": access,
         "tracks": Track.objects.filter(club=access.club).with_progress().select_related("club"),
-        "form": TrackForm() if access.is_organizer else None,
+        "form": form,
     }
-    return render(request, "papers/tracks.html", context)
+    status = form_status(form) if form is not None else 200
+    return render(request, "papers/tracks.html", context, status=status)
 
 
 @require_POST
@@ -397,13 +402,7 @@ def track_create(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"Track “{track.title}” created. Add its papers.")
             return redirect(track)
-    context = {
-        "club": access.club,
-        "access": access,
-        "tracks": Track.objects.filter(club=access.club).with_progress().select_related("club"),
-        "form": form,
-    }
-    return render(request, "papers/tracks.html", context, status=form_status(form))
+    return _tracks_page(request, access, form)
 
 
 def _track_context(access, track: Track, **extra) -> dict:
