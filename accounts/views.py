@@ -7,7 +7,7 @@ from accounts.forms import ProfileForm
 from paperclub.http import form_status, login_required
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)

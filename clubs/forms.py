@@ -5,15 +5,19 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.timezones import time_zone_choices
-from clubs.models import Club, Membership
+from clubs.models import QUESTION_MAX, QUESTIONS_MAX, RULES_MAX, Club, Membership
+from paperclub.fields import MultiLineField, OneLineField
+from paperclub.text import one_line
 
 RESERVED_SLUGS = {"new", "admin", "accounts", "static", "join"}
 
 
-class QuestionsField(forms.CharField):
-    """Discussion questions, one per line in a textarea, stored as a list."""
+class QuestionsField(MultiLineField):
+    """Discussion questions, one per line in a textarea, stored as a list of one-line texts."""
 
-    widget = forms.Textarea(attrs={"rows": 3})
+    def __init__(self, **kwargs):
+        super().__init__(max_length=QUESTIONS_MAX * (QUESTION_MAX + 1), **kwargs)
+        self.validators = []  # the list is checked in validate(), question by question
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -22,18 +26,29 @@ class QuestionsField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value)
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        return [line for line in map(one_line, text.split("\n")) if line]
 
     def validate(self, value):
         if not value:
             raise forms.ValidationError("Give at least one question for the notes.")
-        if len(value) > 8:
+        if len(value) > QUESTIONS_MAX:
             raise forms.ValidationError("Eight questions at most.")
-        if any(len(q) > 120 for q in value):
+        if any(len(q) > QUESTION_MAX for q in value):
             raise forms.ValidationError("Each question must be 120 characters or fewer.")
 
 
 class ClubForm(forms.ModelForm):
+    name = OneLineField(max_length=100)
+    description = OneLineField(max_length=300, required=False)
+    rules = MultiLineField(
+        max_length=RULES_MAX,
+        rows=5,
+        required=False,
+        help_text="Markdown. How the club runs: what to read before, how the vote works…",
+    )
+    place_name = OneLineField(
+        max_length=120, required=False, help_text="e.g. Discord #paper-club voice"
+    )
     time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
     discussion_questions = QuestionsField(
         help_text="One per line. Notes after each session are written under these."
@@ -58,14 +73,12 @@ class ClubForm(forms.ModelForm):
             "webhook_url",
         ]
         widgets = {
-            "rules": forms.Textarea(attrs={"rows": 5}),
             "meeting_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "visibility": forms.RadioSelect,
             "joining": forms.RadioSelect,
         }
         help_texts = {
             "slug": "The club's address: /c/your-slug/. Leave empty to derive it from the name.",
-            "rules": "Markdown. How the club runs: what to read before, how the vote works…",
             "meeting_duration": "Minutes, 5 to 600.",
         }
 

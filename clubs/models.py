@@ -10,8 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.timezones import validate_time_zone
+from paperclub.text import length_limit
 
 DEFAULT_QUESTIONS = ["Big Idea", "Relevance", "Open Questions"]
+RULES_MAX = 20_000  # characters of Markdown; the form says so, the database holds to it
+QUESTION_MAX = 120  # NoteSection.question
+QUESTIONS_MAX = 8
 
 
 def default_questions() -> list[str]:
@@ -92,6 +96,7 @@ class Club(models.Model):
             models.CheckConstraint(
                 condition=Q(joining__in=["open", "invite"]), name="clubs_club_joining_valid"
             ),
+            length_limit("rules", RULES_MAX, name="clubs_club_rules_length"),
         ]
 
     def __str__(self) -> str:

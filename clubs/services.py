@@ -5,8 +5,17 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clubs.models import Club, Invite, Membership, new_feed_token
+from clubs.models import (
+    QUESTION_MAX,
+    QUESTIONS_MAX,
+    RULES_MAX,
+    Club,
+    Invite,
+    Membership,
+    new_feed_token,
+)
 from paperclub.errors import RuleViolation
+from paperclub.text import checked_text
 
 Role = Membership.Role
 
@@ -17,6 +26,7 @@ def create_club(*, creator, **fields) -> Club:
 
     Side effects: one Club row, one organizer Membership row.
     """
+    fields = clean_club_fields(fields)
     try:
         with transaction.atomic():
             club = Club.objects.create(**fields)
@@ -24,6 +34,35 @@ def create_club(*, creator, **fields) -> Club:
         raise RuleViolation("That address is taken by another club; pick another slug.") from None
     Membership.objects.create(club=club, user=creator, role=Role.ORGANIZER)
     return club
+
+
+# The club's texts and their limits (the model's max_length, or RULES_MAX).
+ONE_LINE = {"name": ("The name", 100), "description": ("The description", 300)}
+ONE_LINE |= {"place_name": ("The place", 120)}
+
+
+def clean_club_fields(fields: dict) -> dict:
+    """The club's texts by the input rule (paperclub.text); a RuleViolation if too long."""
+    fields = dict(fields)
+    for field, (label, limit) in ONE_LINE.items():
+        if field in fields:
+            fields[field] = checked_text(fields[field], max_length=limit, label=label)
+    if "rules" in fields:
+        fields["rules"] = checked_text(
+            fields["rules"], max_length=RULES_MAX, label="The rules", multiline=True
+        )
+    if "discussion_questions" in fields:
+        questions = [
+            checked_text(q, max_length=QUESTION_MAX, label="A question")
+            for q in fields["discussion_questions"]
+        ]
+        questions = [q for q in questions if q]
+        if not questions or len(questions) > QUESTIONS_MAX:
+            raise RuleViolation("Give one to eight discussion questions.", status=400)
+        fields["discussion_questions"] = questions
+    if "name" in fields and not fields["name"]:
+        raise RuleViolation("Give the club a name.", status=400)
+    return fields
 
 
 def _lock_club(club: Club) -> Club:

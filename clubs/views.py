@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs import services
 from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
@@ -23,7 +23,7 @@ from sessions.tasks import read_unsubscribe_token
 CLUB_PAGE_REGIONS = {"suggestions", "ballot-status", "ranking"}
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     mine = []
     if request.user.is_authenticated:
@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"my_clubs": mine, "public_clubs": public})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def club_create(request: HttpRequest) -> HttpResponse:
     form = ClubForm(request.POST or None)
@@ -51,7 +51,7 @@ def club_create(request: HttpRequest) -> HttpResponse:
     return render(request, "clubs/club_form.html", {"form": form}, status=form_status(form))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
@@ -178,7 +178,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: i
 RECENT = 5  # sessions listed on the club page
 
 
-@require_GET
+@require_safe
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     page = page_number(request)
@@ -195,7 +195,7 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "clubs/club_detail.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
@@ -242,7 +242,7 @@ def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("clubs:members", slug=access.club.slug)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invite(request: HttpRequest, token: str) -> HttpResponse:
     """The page an invite link opens: who is inviting you where, and a button to join."""
     invite = get_object_or_404(Invite.objects.select_related("club"), token=token)
@@ -331,7 +331,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("clubs:members", slug=access.club.slug)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def notifications(request: HttpRequest, slug: str) -> HttpResponse:
     """The member's email preferences for this club."""
@@ -346,7 +346,7 @@ def notifications(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """The link at the bottom of every email. GET asks; POST stops that kind of email."""
     found = read_unsubscribe_token(token)

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -39,6 +39,31 @@ def _back_to(request) -> str:
     ):
         return referer
     return "/"
+
+
+def safe_redirect(request, target: str | None, *, fallback: str) -> HttpResponseRedirect:
+    """Redirect to `target`, a path on this site that came with the request (a `next`
+    field, a Referer), or to `fallback` when it is anything else.
+
+    Only a path is taken: "/…", not "//host", not a URL name (Django's `redirect()` would
+    look up "abc" as one and fail), no control characters, no backslashes (some browsers
+    read "/\\host" as "//host"). `fallback` is the view's own, never the visitor's.
+    """
+    target = target or ""
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and "\\" not in target
+        and not _UNSAFE_IN_PATH.search(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)
+
+
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 
 
 def htmx_refusal(message: str, *, status: int, target: str) -> HttpResponse:

@@ -6,23 +6,24 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 
 from paperclub.errors import RuleViolation
+from paperclub.fields import MultiLineField, OneLineField
 from paperclub.validators import plausible_moment
 from papers import reading_list
-from papers.models import Poll, Suggestion
+from papers.models import REASON_MAX, TEXT_MAX, Poll, Suggestion
 from papers.services import identify_paper
 
 
 class SuggestForm(forms.Form):
-    link = forms.CharField(
+    link = OneLineField(
         max_length=500,
         label="arXiv ID or link",
         help_text="e.g. 2305.18290, arxiv.org/abs/1706.03762, or any link to the paper.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    title = forms.CharField(max_length=300, required=False)
-    authors = forms.CharField(max_length=1000, required=False)
+    title = OneLineField(max_length=300, required=False)
+    authors = OneLineField(max_length=1000, required=False)
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
-    pitch = forms.CharField(
+    pitch = OneLineField(
         max_length=500,
         label="Why read this?",
         help_text="One or two sentences for the club.",
@@ -47,10 +48,18 @@ class SuggestForm(forms.Form):
 class SuggestionEditForm(forms.ModelForm):
     """The pitch; the club's takeaway is the organizers' to write."""
 
+    pitch = OneLineField(
+        max_length=500,
+        help_text="Why should the club read this?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    takeaway = OneLineField(
+        max_length=200, required=False, help_text="The club's one-line takeaway, once read."
+    )
+
     class Meta:
         model = Suggestion
         fields = ["pitch", "takeaway"]
-        widgets = {"pitch": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, organizer: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,9 +115,9 @@ class PollForm(forms.Form):
 
 class OverrideForm(forms.Form):
     suggestion = forms.ModelChoiceField(queryset=Suggestion.objects.none(), label="New winner")
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    reason = MultiLineField(
+        max_length=REASON_MAX,
+        rows=2,
         help_text="Shown on the result page, for the record.",
     )
 
@@ -123,21 +132,20 @@ class OverrideForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    title = forms.CharField(max_length=100, help_text="A theme, e.g. “Intro to Modern LLMs”.")
-    description = forms.CharField(
+    title = OneLineField(max_length=100, help_text="A theme, e.g. “Intro to Modern LLMs”.")
+    description = MultiLineField(
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
         help_text="What the track covers and who it is for. Markdown.",
     )
 
 
 class TrackEntryAddForm(forms.Form):
     suggestion = forms.ModelChoiceField(queryset=Suggestion.objects.none(), label="Paper")
-    summary = forms.CharField(
+    summary = MultiLineField(
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=TEXT_MAX,
+        rows=2,
         help_text="Why this paper is here, in the club's words. Markdown.",
     )
 
@@ -157,19 +165,17 @@ LINK_LINE = re.compile(r"^(?:(?P<label>.+?)\s*[:|\u2014\u2013-]?\s+)?(?P<url>htt
 
 
 class TrackEntryForm(forms.Form):
-    summary = forms.CharField(
+    summary = MultiLineField(
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
         help_text="The club's own summary of the paper. Markdown.",
     )
-    further_reading = forms.CharField(
+    further_reading = MultiLineField(
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
         help_text="Related papers and posts. Markdown.",
     )
-    links = forms.CharField(
+    links = MultiLineField(
         required=False,
         max_length=6000,
         label="Supporting materials",
@@ -203,10 +209,11 @@ class TrackEntryForm(forms.Form):
 class ImportForm(forms.Form):
     """A reading list, pasted or uploaded (Markdown or plain text)."""
 
-    text = forms.CharField(
+    text = MultiLineField(
         required=False,
+        # Characters; clean() also holds the list to MAX_BYTES of UTF-8.
+        max_length=reading_list.MAX_BYTES,
         label="Paste the list",
-        strip=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
         help_text="A Markdown README, sections of papers, or lines of “Title: takeaway”.",
     )

@@ -8,8 +8,11 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from paperclub.text import length_limit
 from papers.identifiers import arxiv_url
 
+TEXT_MAX = 5_000  # a track's description, an entry's summary and further reading
+REASON_MAX = 500  # an override's reason
 # Words for search: letters and digits only, so the text can go into a raw tsquery.
 SEARCH_WORD = re.compile(r"[^\W_]+")
 ARXIV_PREFIX = re.compile(r"^\d{4}\.\d{0,5}$|^[a-z-]+/\d*$")
@@ -267,6 +270,7 @@ class Poll(models.Model):
                 condition=Q(method__in=["approval", "irv", "schulze"]),
                 name="papers_poll_method_valid",
             ),
+            length_limit("override_reason", REASON_MAX, name="papers_poll_reason_length"),
         ]
 
     def __str__(self) -> str:
@@ -419,6 +423,7 @@ class Track(models.Model):
             # Case-insensitive: "RLHF" and "rlhf" are one track.
             models.UniqueConstraint(Lower("title"), "club", name="papers_track_unique_title"),
             models.CheckConstraint(condition=~Q(title=""), name="papers_track_title_required"),
+            length_limit("description", TEXT_MAX, name="papers_track_description_length"),
         ]
 
     def __str__(self) -> str:
@@ -463,6 +468,10 @@ class TrackEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["track", "suggestion"], name="papers_trackentry_once_per_track"
+            ),
+            length_limit("summary", TEXT_MAX, name="papers_trackentry_summary_length"),
+            length_limit(
+                "further_reading", TEXT_MAX, name="papers_trackentry_further_reading_length"
             ),
         ]
 

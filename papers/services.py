@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
-from paperclub.text import strip_control
+from paperclub.text import checked_text, multi_line, one_line
 from papers import arxiv, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.lists import ImportPlan, PlannedPaper, plan_import, title_key
 from papers.models import (
+    REASON_MAX,
+    TEXT_MAX,
     Paper,
     PaperLink,
     Poll,
@@ -40,6 +42,8 @@ TIE_BREAK_RULE = (
 
 
 MAX_LINK = 500  # Paper.url and Paper.url_key hold this many characters
+PITCH_MAX = 500  # Suggestion.pitch
+TAKEAWAY_MAX = 200  # Suggestion.takeaway
 
 
 class DuplicateSuggestion(RuleViolation):
@@ -114,16 +118,16 @@ def get_or_create_paper(
     existing = find_paper(link)
     if existing:
         return existing
-    if not (title or "").strip():
+    if not one_line(title):
         raise RuleViolation("Give the paper's title.", status=400)
     url = arxiv_url(arxiv_id) if arxiv_id else link.strip()
     try:
         with transaction.atomic():
             return Paper.objects.create(
-                title=strip_control(title).strip(),
-                authors=strip_control(authors).strip(),
+                title=checked_text(title, max_length=300, label="The title"),
+                authors=checked_text(authors, max_length=1000, label="The authors"),
                 year=year,
-                abstract=strip_control(abstract).strip(),
+                abstract=multi_line(abstract),
                 url=url,
                 arxiv_id=arxiv_id,
                 url_key=url_key,
@@ -183,7 +187,7 @@ def suggest_paper(
     A paper withdrawn earlier is reopened with the new pitch and suggester.
     Side effects: at most one Paper row and one Suggestion row.
     """
-    pitch = (pitch or "").strip()
+    pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("Say in a sentence why the club should read this.", status=400)
     paper = get_or_create_paper(link=link, title=title, authors=authors, year=year)
@@ -211,12 +215,12 @@ def edit_suggestion(
     *, suggestion: Suggestion, pitch: str, takeaway: str | None = None
 ) -> Suggestion:
     """Change the pitch (and the club's takeaway). Side effects: updates the Suggestion."""
-    pitch = (pitch or "").strip()
+    pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("The pitch cannot be empty.", status=400)
     suggestion.pitch = pitch
     if takeaway is not None:
-        suggestion.takeaway = takeaway.strip()
+        suggestion.takeaway = checked_text(takeaway, max_length=TAKEAWAY_MAX, label="The takeaway")
     suggestion.save(update_fields=["pitch", "takeaway", "updated_at"])
     return suggestion
 
@@ -589,7 +593,7 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     from sessions.models import Meeting
     from sessions.services import schedule_meeting, touch_meeting
 
-    reason = (reason or "").strip()
+    reason = checked_text(reason, max_length=REASON_MAX, label="The reason", multiline=True)
     if not reason:
         raise RuleViolation(
             "Say why the result is being overridden; it goes on the record.", status=400
@@ -632,12 +636,16 @@ MAX_LINKS = 12  # labeled links kept with one paper
 
 
 def _track_title(title: str) -> str:
-    title = strip_control(title or "").strip()
+    title = one_line(title)
     if not title:
         raise RuleViolation("Give the track a title.", status=400)
     if len(title) > TRACK_TITLE_MAX:
         raise RuleViolation(f"Keep the title to {TRACK_TITLE_MAX} characters.", status=400)
     return title
+
+
+def _long_text(text: str | None, label: str) -> str:
+    return checked_text(text, max_length=TEXT_MAX, label=label, multiline=True)
 
 
 def _refuse_taken_title(club: Club, title: str, *, exclude: int | None = None) -> None:
@@ -661,7 +669,7 @@ def create_track(*, club: Club, title: str, description: str = "") -> Track:
     return Track.objects.create(
         club=club,
         title=title,
-        description=strip_control(description or "").strip(),
+        description=_long_text(description, "The description"),
         position=0 if last is None else last + 1,
     )
 
@@ -673,7 +681,7 @@ def edit_track(*, track: Track, title: str, description: str) -> Track:
     Club.objects.select_for_update().get(pk=track.club_id)  # titles change one at a time
     _refuse_taken_title(track.club, title, exclude=track.pk)
     track.title = title
-    track.description = strip_control(description or "").strip()
+    track.description = _long_text(description, "The description")
     track.save(update_fields=["title", "description"])
     return track
 
@@ -729,8 +737,8 @@ def add_to_track(
         track=track,
         suggestion=suggestion,
         position=0 if last is None else last + 1,
-        summary=strip_control(summary or "").strip(),
-        further_reading=strip_control(further_reading or "").strip(),
+        summary=_long_text(summary, "The summary"),
+        further_reading=_long_text(further_reading, "The further reading"),
     )
 
 
@@ -748,8 +756,8 @@ def edit_track_entry(
     Side effects: TrackEntry.summary/further_reading; the suggestion's PaperLink rows
     replaced when `links` is given.
     """
-    entry.summary = strip_control(summary or "").strip()
-    entry.further_reading = strip_control(further_reading or "").strip()
+    entry.summary = _long_text(summary, "The summary")
+    entry.further_reading = _long_text(further_reading, "The further reading")
     entry.save(update_fields=["summary", "further_reading"])
     if links is not None:
         set_paper_links(suggestion=entry.suggestion, links=links)
@@ -766,7 +774,7 @@ def set_paper_links(*, suggestion: Suggestion, links: list[tuple[str, str]]) -> 
         raise RuleViolation(f"Keep to {MAX_LINKS} links per paper.", status=400)
     unique: dict[str, str] = {}
     for label, url in links:
-        label = strip_control(label).strip()[:60]
+        label = one_line(label)[:60]
         if not label:
             raise RuleViolation(f"Give the link {url} a label.", status=400)
         unique.setdefault(url, label)
@@ -844,7 +852,7 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
         suggestion = planned.suggestion
         if suggestion is None:
             paper = planned.paper or _imported_paper(planned)
-            takeaway = strip_control(entry.takeaway).strip()
+            takeaway = one_line(entry.takeaway)[:TAKEAWAY_MAX]
             suggestion = Suggestion.objects.create(
                 club=club,
                 paper=paper,
@@ -864,7 +872,7 @@ def _imported_paper(planned: PlannedPaper) -> Paper:
     """A catalog row for a paper the catalog does not have yet."""
     entry = planned.entry
     details = planned.details
-    title = strip_control(planned.title).strip()[:300]
+    title = one_line(planned.title)[:300]
     fields = {"title": title}
     if details is not None:
         fields.update(

@@ -5,14 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
-from paperclub.http import form_status, htmx_refusal, login_required
+from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.text import strip_control
 from papers import arxiv, ranked, services
 from papers.access import (
@@ -138,7 +137,7 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, f"{CLUB_PAGE}#link-feedback", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
@@ -245,7 +244,7 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
@@ -267,7 +266,7 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
         )
 
 
-@require_GET
+@require_safe
 def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, poll = poll_for_reader(request, slug, pk)
     services.close_due_polls(club=access.club)
@@ -343,7 +342,7 @@ def poll_override(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 SEARCH_RESULTS = 25
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest, slug: str) -> HttpResponse:
     """Find a paper of the club by title, author or arXiv ID, as you type (htmx)."""
     access = club_for_reader(request, slug)
@@ -372,7 +371,7 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
 # ---------- Tracks ----------
 
 
-@require_GET
+@require_safe
 def tracks(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     return _tracks_page(request, access, TrackForm() if access.is_organizer else None)
@@ -422,14 +421,14 @@ def _track_context(access, track: Track, **extra) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def track_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_reader(request, slug, pk)
     extra = {"add_form": TrackEntryAddForm(track=track)} if access.is_organizer else {}
     return render(request, "papers/track_detail.html", _track_context(access, track, **extra))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def track_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_organizer(request, slug, pk)
@@ -488,7 +487,7 @@ def track_entry_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "papers/track_detail.html", context, status=form_status(form))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def track_entry_edit(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
     access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
@@ -538,10 +537,9 @@ def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     read = request.POST.get("read") == "1"
     services.set_read_mark(membership=access.membership, suggestion=suggestion, read=read)
     if not request.htmx:
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = access.club.get_absolute_url()
-        return redirect(back)
+        return safe_redirect(
+            request, request.POST.get("next"), fallback=access.club.get_absolute_url()
+        )
     context = {"club": access.club, "access": access, "suggestion": suggestion, "read": read}
     return render(request, "papers/track_detail.html#read-button", context)
 
@@ -549,7 +547,7 @@ def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # ---------- Reading lists ----------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def reading_list_import(request: HttpRequest, slug: str) -> HttpResponse:
     """Paste or upload a list; the preview shows what would happen; "Import" writes it.
@@ -592,14 +590,14 @@ def _imported_message(plan) -> str:
     return ", ".join(parts) + "."
 
 
-@require_GET
+@require_safe
 def reading_list_markdown(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     text = club_markdown(access.club, absolute=_site_url)
     return _download(text, "text/markdown", f"{access.club.slug}-reading-list.md")
 
 
-@require_GET
+@require_safe
 def reading_list_bibtex(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     text = club_bibtex(access.club, absolute=_site_url)

@@ -2,9 +2,10 @@ import datetime as dt
 
 from django import forms
 
+from paperclub.fields import MultiLineField, OneLineField
 from paperclub.validators import plausible_moment
 from papers.models import Suggestion
-from sessions.models import Meeting
+from sessions.models import NOTES_MAX, Meeting
 
 
 class MeetingForm(forms.Form):
@@ -31,7 +32,7 @@ class MeetingForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration = forms.IntegerField(min_value=5, max_value=600, label="Duration (minutes)")
-    place_name = forms.CharField(max_length=120, required=False, label="Place")
+    place_name = OneLineField(max_length=120, required=False, label="Place")
     place_url = forms.URLField(required=False, label="Link", assume_scheme="https")
     presenters = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
@@ -75,16 +76,16 @@ class NotesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         for i, question in enumerate(questions):
-            self.fields[f"q{i}"] = forms.CharField(
+            self.fields[f"q{i}"] = MultiLineField(
                 label=question,
                 required=False,
-                max_length=20000,
-                widget=forms.Textarea(attrs={"rows": 6}),
+                max_length=NOTES_MAX,
+                rows=6,
                 help_text="Markdown.",
             )
         self.suggestions = list(suggestions)
         for suggestion in self.suggestions:
-            self.fields[f"takeaway{suggestion.pk}"] = forms.CharField(
+            self.fields[f"takeaway{suggestion.pk}"] = OneLineField(
                 label=f"One-line takeaway: {suggestion.paper.title}",
                 required=False,
                 max_length=200,
@@ -118,10 +119,9 @@ class MaterialsForm(forms.Form):
     recording = forms.URLField(required=False, max_length=500, assume_scheme="https")
     chat = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Chat log")
     code = forms.URLField(required=False, max_length=500, assume_scheme="https")
-    reading = forms.CharField(
+    reading = MultiLineField(
         required=False,
         label="Further reading",
-        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One link per line.",
         max_length=5000,
     )

@@ -6,6 +6,10 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from paperclub.text import length_limit
+
+NOTES_MAX = 20_000  # characters of Markdown under one discussion question
+
 
 class MeetingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
@@ -239,7 +243,26 @@ class NoteSection(models.Model):
             models.UniqueConstraint(
                 fields=["meeting", "position"], name="meetings_notesection_one_per_position"
             ),
+            length_limit("body", NOTES_MAX, name="meetings_notesection_body_length"),
         ]
 
     def __str__(self) -> str:
         return f"{self.meeting}: {self.question}"
+
+
+class EmailFailure(models.Model):
+    """A club email the mail server did not take, kept so the club's organizers see it on
+    the emails page (the worker retries it; a log line alone reaches nobody)."""
+
+    club = models.ForeignKey("clubs.Club", on_delete=models.CASCADE, related_name="email_failures")
+    key = models.CharField(max_length=120)
+    subject = models.CharField(max_length=300)
+    error = models.CharField(max_length=500)
+    failed = models.PositiveIntegerField(help_text="Members this attempt could not reach.")
+    failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.error}"

@@ -10,9 +10,9 @@ from django.utils import timezone
 from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
-from paperclub.text import strip_control
+from paperclub.text import checked_text, one_line
 from papers.models import Suggestion
-from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
+from sessions.models import NOTES_MAX, Material, Meeting, NoteSection, Rsvp, SkippedWeek
 from sessions.tasks import announce, queue_notes_email, queue_session_reminder
 
 State = Meeting.State
@@ -129,7 +129,7 @@ def schedule_meeting(
         number=number,
         starts_at=starts_at,
         duration=duration or dt.timedelta(minutes=club.meeting_duration),
-        place_name=club.place_name if place_name is None else place_name,
+        place_name=club.place_name if place_name is None else _place(place_name),
         place_url=club.place_url if place_url is None else place_url,
         source=source,
         poll=poll,
@@ -142,6 +142,10 @@ def schedule_meeting(
     queue_session_reminder(meeting)
     announce(club, f"Session scheduled: {_describe(meeting)}")
     return meeting
+
+
+def _place(name: str) -> str:
+    return checked_text(name, max_length=120, label="The place")
 
 
 def _describe(meeting: Meeting) -> str:
@@ -172,7 +176,7 @@ def update_meeting(
     moved = meeting.starts_at != starts_at
     meeting.starts_at = starts_at
     meeting.duration = duration
-    meeting.place_name = place_name
+    meeting.place_name = _place(place_name)
     meeting.place_url = place_url
     meeting.save(update_fields=["starts_at", "duration", "place_name", "place_url", "updated_at"])
     meeting.presenters.set(presenters)
@@ -219,9 +223,12 @@ def post_notes(
     questions = questions_for(meeting)
     if len(bodies) != len(questions):
         raise RuleViolation("The notes do not match the club's discussion questions.", status=400)
-    if not any(body.strip() for body in bodies):
+    bodies = [
+        checked_text(body, max_length=NOTES_MAX, label="The notes", multiline=True)
+        for body in bodies
+    ]
+    if not any(bodies):
         raise RuleViolation("Write something under at least one question.", status=400)
-    bodies = [strip_control(body) for body in bodies]
     meeting.note_sections.all().delete()
     NoteSection.objects.bulk_create(
         NoteSection(
@@ -233,7 +240,7 @@ def post_notes(
     for pk, takeaway in takeaways.items():
         if pk not in papers:
             raise RuleViolation("A takeaway names a paper this session did not read.", status=400)
-        papers[pk].takeaway = takeaway.strip()
+        papers[pk].takeaway = checked_text(takeaway, max_length=200, label="The takeaway")
     for suggestion in papers.values():
         suggestion.state = Suggestion.State.READ
     Suggestion.objects.bulk_update(papers.values(), ["takeaway", "state"])
@@ -267,7 +274,8 @@ def set_materials(
         raise RuleViolation("The same link is listed twice.", status=400)
     meeting.materials.all().delete()
     Material.objects.bulk_create(
-        Material(meeting=meeting, kind=kind, url=url, label=label) for kind, url, label in links
+        Material(meeting=meeting, kind=kind, url=url, label=one_line(label)[:120])
+        for kind, url, label in links
     )
     meeting.recorded = recorded
     meeting.save(update_fields=["recorded", "updated_at"])

@@ -1,10 +1,10 @@
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from sessions import views
 from sessions.feeds import NotesFeed
 
-notes_feed = require_GET(NotesFeed())
+notes_feed = require_safe(NotesFeed())
 
 app_name = "meetings"
 urlpatterns = [

@@ -8,7 +8,7 @@ from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
 from clubs.services import reset_feed_token
@@ -28,7 +28,7 @@ from sessions.forms import AttendanceForm, MaterialsForm, MeetingForm, NotesForm
 from sessions.models import Meeting, Rsvp
 
 
-@require_GET
+@require_safe
 def timeline(request: HttpRequest, slug: str) -> HttpResponse:
     """The club's sessions, newest first, 20 at a time: the rest load as they scroll into
     view (htmx), or with "Show more" without JavaScript."""
@@ -67,7 +67,7 @@ def rsvp_context(access, meeting: Meeting) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
     context = {
@@ -118,7 +118,7 @@ def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return redirect(meeting)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_note_taker(request, slug, number)
@@ -137,7 +137,7 @@ def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return render(request, "sessions/materials_form.html", context, status=form_status(form))
 
 
-@require_GET
+@require_safe
 def meeting_calendar(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One session as an .ics download ("add to calendar")."""
     access, meeting = meeting_for_reader(request, slug, number)
@@ -150,7 +150,7 @@ def meeting_calendar(request: HttpRequest, slug: str, number: int) -> HttpRespon
     return response
 
 
-@require_GET
+@require_safe
 def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> HttpResponse:
     """The club's subscribable calendar: every session, cancelled ones marked so."""
     club = club_for_feed(request, slug, token)
@@ -191,7 +191,7 @@ def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(access.club)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
@@ -222,7 +222,7 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "sessions/meeting_form.html", context, status=form_status(form))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_organizer(request, slug, number)
@@ -263,7 +263,7 @@ def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return redirect(meeting)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Write the notes. "Preview" renders them (sanitized) without saving."""
