@@ -16,7 +16,7 @@ from paperclub.http import form_status, login_required, more_rows, page_number
 from papers.forms import SuggestForm
 from papers.models import Poll, Ranking, Suggestion, Vote
 from papers.services import close_due_polls
-from sessions.models import Meeting
+from sessions.models import EmailFailure, Meeting
 from sessions.services import coming_weeks
 from sessions.tasks import read_unsubscribe_token
 
@@ -334,15 +334,24 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def notifications(request: HttpRequest, slug: str) -> HttpResponse:
-    """The member's email preferences for this club."""
+    """The member's email preferences for this club; organizers also see the club's emails
+    that could not be sent."""
     access = club_for_member(request, slug)
     form = NotificationsForm(request.POST or None, instance=access.membership)
     if form.is_valid():
         form.save()
         messages.success(request, "Email preferences saved.")
         return redirect(access.club)
-    context = {"club": access.club, "form": form}
+    failures = (
+        EmailFailure.objects.filter(club=access.club)[:EMAIL_FAILURES_SHOWN]
+        if access.is_organizer
+        else []
+    )
+    context = {"club": access.club, "form": form, "email_failures": failures}
     return render(request, "clubs/notifications.html", context, status=form_status(form))
+
+
+EMAIL_FAILURES_SHOWN = 20
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)

@@ -29,7 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Everything that ends or breaks a line somewhere: CR, LF, tab, vertical tab, form feed,
 # NEL, and Unicode's line and paragraph separators.
 _BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
-_LINE_ENDS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+_LINE_ENDS = re.compile(r"\r\n?|[\x85\u2028\u2029]")
 
 
 def strip_control(text: str) -> str:

@@ -24,9 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Club, Membership
-from paperclub.text import strip_control
+from paperclub.text import one_line, strip_control
 from papers.models import Poll
-from sessions.models import Meeting, Rsvp, SentEmail
+from sessions.models import EmailFailure, Meeting, Rsvp, SentEmail
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,15 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
 def send_once(
     memberships, *, key: str, kind: str, subject: str, body: str, attach=None
 ) -> tuple[int, int]:
-    """Email each member at most once for `key`. Returns (sent, failed)."""
+    """Email each member at most once for `key`. Returns (sent, failed).
+
+    A send the mail server refused is recorded as an EmailFailure, which the club's
+    organizers see on its emails page.
+    """
     sent = failed = 0
+    # A header is one line: the texts are clean already, and older rows are folded here.
+    subject = one_line(subject)
+    problem = None
     for membership in memberships:
         try:
             with transaction.atomic():
@@ -80,12 +87,22 @@ def send_once(
             message.attach(*attach)
         try:
             message.send()
-        except Exception:
+        except Exception as error:
             record.delete()  # so that the retry sends it
             log.exception("Could not email member %s about %s", membership.pk, key)
             failed += 1
+            problem = (membership.club_id, error)
             continue
         sent += 1
+    if problem is not None:
+        club_id, error = problem
+        EmailFailure.objects.create(
+            club_id=club_id,
+            key=key[:120],
+            subject=subject[:300],
+            error=one_line(f"{type(error).__name__}: {error}")[:500],
+            failed=failed,
+        )
     return sent, failed
 
 
