@@ -24,7 +24,7 @@ def test_multi_line_text_keeps_only_lf_and_tab(value):
     cleaned = multi_line(value.text)
 
     assert "\r" not in cleaned and "\x00" not in cleaned
-    assert all(c in "\n\t" or ord(c) >= 32 and not 0x7F <= ord(c) <= 0x9F for c in cleaned)
+    assert all(c in "\n\t" or (ord(c) >= 32 and not 0x7F <= ord(c) <= 0x9F) for c in cleaned)
 
 
 def test_line_ends_of_every_kind_become_lf_or_a_space():
