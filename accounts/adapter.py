@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from accounts.timezones import known_zone
 
@@ -14,6 +16,23 @@ def _start_profile(request, user, name: str = "") -> None:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": (
+            "Too many failed sign-in attempts: signing in is locked for up to "
+            f"{settings.LOGIN_LOCKOUT_MINUTES} minutes. Wait, then try again, or reset your "
+            "password."
+        ),
+    }
+
+    def pre_authenticate(self, request, **credentials):
+        """Marks a refused sign-in as a lockout, so the sign-in page answers 429."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            request.login_locked = True
+            raise
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         _start_profile(request, user)

@@ -13,6 +13,7 @@ from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Club, Invite, Membership
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, login_required, more_rows, page_number
+from paperclub.ratelimit import rate_limit
 from papers.forms import SuggestForm
 from papers.models import Poll, Ranking, Suggestion, Vote
 from papers.services import close_due_polls
@@ -38,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("create_club")
 def club_create(request: HttpRequest) -> HttpResponse:
     form = ClubForm(request.POST or None)
     if form.is_valid():
@@ -53,6 +55,7 @@ def club_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     form = ClubForm(request.POST or None, instance=access.club)
@@ -214,6 +217,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("invite")
 def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     form = InviteForm(request.POST)
@@ -234,6 +238,7 @@ def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     invite = get_object_or_404(Invite, pk=pk, club=access.club)
@@ -243,6 +248,7 @@ def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("join")
 def invite(request: HttpRequest, token: str) -> HttpResponse:
     """The page an invite link opens: who is inviting you where, and a button to join."""
     invite = get_object_or_404(Invite.objects.select_related("club"), token=token)
@@ -269,6 +275,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("join")
 def join(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
     try:
@@ -282,6 +289,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("join")
 def leave(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     try:
@@ -295,6 +303,7 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     membership = get_object_or_404(
@@ -317,6 +326,7 @@ def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     membership = get_object_or_404(
@@ -333,6 +343,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("settings")
 def notifications(request: HttpRequest, slug: str) -> HttpResponse:
     """The member's email preferences for this club; organizers also see the club's emails
     that could not be sent."""
@@ -356,6 +367,7 @@ EMAIL_FAILURES_SHOWN = 20
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("unsubscribe")
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """The link at the bottom of every email. GET asks; POST stops that kind of email."""
     found = read_unsubscribe_token(token)

@@ -112,6 +112,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Rate limits of the site's actions (paperclub/ratelimit.py has the table and the defaults):
+# entries here replace the defaults, e.g. {"vote": "60/m/user,120/m/ip"}.
+RATE_LIMITS: dict[str, str] = {}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -201,6 +205,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's rate limits (on by default) count per client IP. Behind the reverse proxy the
 # README asks for, the client is the last X-Forwarded-For hop the proxy added.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1)
+# Failed sign-ins: 10 a minute per IP, 5 per account in LOGIN_LOCKOUT_MINUTES; then the
+# sign-in page answers 429 and says for how long (accounts/adapter.py, accounts/views.py).
+LOGIN_LOCKOUT_MINUTES = 5
+ACCOUNT_RATE_LIMITS = {"login_failed": f"10/m/ip,5/{LOGIN_LOCKOUT_MINUTES}m/key"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"

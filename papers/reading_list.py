@@ -844,8 +844,10 @@ def _escape_url(url: str) -> str:
 
 
 def _escape_prose(line: str) -> str:
-    """A line of the introduction that stays a paragraph: no list item, heading or HTML."""
-    marks = {i for i, char in enumerate(line) if char == "<"}
+    """A line of the introduction, plain text that stays a paragraph of text: no list item,
+    heading, HTML, link or image (brackets and emphasis escaped; a bare http(s) address
+    may still be linked by GitHub, which links no other scheme)."""
+    marks = {i for i, char in enumerate(line) if char in "\\[]*_`~<!"}
     marks |= {match.start() for match in _ENTITY_AHEAD.finditer(line)}
     if line[0] in _PROTECT:
         marks.add(0)

@@ -12,6 +12,7 @@ from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.views import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
+from paperclub.ratelimit import rate_limit
 from paperclub.text import strip_control
 from papers import arxiv, ranked, services
 from papers.access import (
@@ -61,6 +62,7 @@ def _autofill(form: SuggestForm) -> None:
 
 @require_POST
 @login_required
+@rate_limit("suggest")
 def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     form = SuggestForm(request.POST)
@@ -102,6 +104,7 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("link_check")
 def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
     """As-you-type feedback on the link field: what paper it is, and whether the club has it."""
     access = club_for_member(request, slug)
@@ -139,6 +142,7 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
     form = SuggestionEditForm(
@@ -162,6 +166,7 @@ def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, suggestion = suggestion_for_editor(request, slug, pk)
     try:
@@ -175,6 +180,7 @@ def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 
 @require_POST
 @login_required
+@rate_limit("vote")
 def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpResponse:
     """Vote for a candidate (approve=1) or take the vote back (approve=0).
 
@@ -208,6 +214,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
 
 @require_POST
 @login_required
+@rate_limit("vote")
 def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Replace the member's ranked ballot with the posted `order` (first choice first),
     or put the paper `add` at its end.
@@ -246,6 +253,7 @@ MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("announce")
 def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     club = access.club
@@ -300,6 +308,7 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("announce")
 def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
@@ -317,6 +326,7 @@ def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("announce")
 def poll_override(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
@@ -390,6 +400,7 @@ def _tracks_page(request: HttpRequest, access, form: TrackForm | None) -> HttpRe
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     form = TrackForm(request.POST)
@@ -430,6 +441,7 @@ def track_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def track_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_organizer(request, slug, pk)
     initial = {"title": track.title, "description": track.description}
@@ -448,6 +460,7 @@ def track_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_organizer(request, slug, pk)
     services.delete_track(track=track)
@@ -457,6 +470,7 @@ def track_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_organizer(request, slug, pk)
     try:
@@ -468,6 +482,7 @@ def track_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_entry_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, track = track_for_organizer(request, slug, pk)
     form = TrackEntryAddForm(request.POST, track=track)
@@ -489,6 +504,7 @@ def track_entry_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def track_entry_edit(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
     access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
     links = "\n".join(f"{link.label} {link.url}" for link in entry.suggestion.links.all())
@@ -508,6 +524,7 @@ def track_entry_edit(request: HttpRequest, slug: str, pk: int, entry_pk: int) ->
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_entry_move(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
     _access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
     try:
@@ -519,6 +536,7 @@ def track_entry_move(request: HttpRequest, slug: str, pk: int, entry_pk: int) ->
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def track_entry_remove(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
     _access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
     services.remove_track_entry(entry=entry)
@@ -528,6 +546,7 @@ def track_entry_remove(request: HttpRequest, slug: str, pk: int, entry_pk: int) 
 
 @require_POST
 @login_required
+@rate_limit("read_mark")
 def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A member marks a paper as read by them (read=1) or not (read=0).
 
@@ -549,6 +568,7 @@ def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("import")
 def reading_list_import(request: HttpRequest, slug: str) -> HttpResponse:
     """Paste or upload a list; the preview shows what would happen; "Import" writes it.
 

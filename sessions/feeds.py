@@ -6,15 +6,11 @@ from django.utils.html import escape, format_html
 from icalendar import Calendar, Event
 
 from clubs.access import club_for_feed
+from paperclub.output import one_line, web_url
 from paperclub.text import strip_control
 from sessions.models import Meeting
 
 PRODID = "-//Paper Club//Sessions//EN"
-
-
-def _line(text: str) -> str:
-    """One line of text for an iCalendar property: no control characters, no line breaks."""
-    return " ".join(strip_control(text).split())
 
 
 def _papers(meeting: Meeting) -> list:
@@ -33,19 +29,21 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     titles = "; ".join(p.title for p in papers)
-    event.add("summary", _line(f"{meeting.club.name} #{meeting.number}: {titles}"))
+    event.add("summary", one_line(f"{meeting.club.name} #{meeting.number}: {titles}"))
     event.add("status", "CANCELLED" if meeting.state == Meeting.State.CANCELLED else "CONFIRMED")
-    location = ", ".join(x for x in (meeting.place_name, meeting.place_url) if x)
+    place_url = web_url(meeting.place_url)
+    location = ", ".join(x for x in (meeting.place_name, place_url) if x)
     if location:
-        event.add("location", _line(location))
+        event.add("location", one_line(location))
     url = absolute(meeting.get_absolute_url())
     event.add("url", url)
-    lines = [f"{p.title} — {p.link}" for p in papers]
-    if meeting.place_url:
-        lines.append(f"Join: {meeting.place_url}")
-    lines += [f"{m.title}: {m.url}" for m in meeting.materials.all()]
-    lines.append(f"Session page: {url}")
-    event.add("description", strip_control("\n".join(lines)))
+    # Text values are escaped by icalendar (";", ",", "\\", line breaks); each row is one line.
+    rows = [f"{p.title} — {p.link}" for p in papers]
+    if place_url:
+        rows.append(f"Join: {place_url}")
+    rows += [f"{m.title}: {web_url(m.url)}" for m in meeting.materials.all() if web_url(m.url)]
+    rows.append(f"Session page: {url}")
+    event.add("description", "\n".join(one_line(row) for row in rows))
     return event
 
 
@@ -54,17 +52,24 @@ def calendar_bytes(name: str, meetings, absolute) -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", _line(name))
+    calendar.add("x-wr-calname", one_line(name))
     for meeting in meetings:
         calendar.add_component(meeting_event(meeting, absolute))
     return calendar.to_ical()
 
 
 class AtomWithContent(Atom1Feed):
-    """Atom 1.0 with the full notes in <content type="html"> (Django writes only <summary>)."""
+    """Atom 1.0 with the summary as plain text and the full notes in <content type="html">.
+
+    Django writes every summary as type="html", so a takeaway typed as plain text would be
+    read as markup by feed readers; here it is sent as type="text". The content is HTML that
+    was sanitized (nh3) when the notes were posted, with every other value escaped into it.
+    """
 
     def add_item_elements(self, handler, item):
-        super().add_item_elements(handler, item)
+        super().add_item_elements(handler, {**item, "description": None})
+        if item.get("description"):
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
         if item.get("content"):
             handler.addQuickElement("content", item["content"], {"type": "html"})
 
@@ -126,7 +131,7 @@ class NotesFeed(Feed):
             format_html("<h3>{}</h3>", section.question) + section.html
             for section in meeting.note_sections.all()
         ]
-        materials = meeting.materials.all()
+        materials = [m for m in meeting.materials.all() if web_url(m.url)]
         if materials:
             items = "".join(
                 format_html('<li><a href="{}">{}</a></li>', m.url, m.title) for m in materials

@@ -7,7 +7,6 @@ session's start time at the moment it was queued: a moved session has queued a n
 
 import datetime as dt
 import ipaddress
-import json
 import logging
 import socket
 import urllib.error
@@ -24,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Club, Membership
-from paperclub.text import one_line, strip_control
+from paperclub.output import lines, one_line, webhook_body
 from papers.models import Poll
 from sessions.models import EmailFailure, Meeting, Rsvp, SentEmail
 
@@ -76,7 +75,7 @@ def send_once(
         link = absolute(reverse("unsubscribe", args=[unsubscribe_token(membership, kind)]))
         message = EmailMessage(
             subject=subject,
-            body=f"{body}\n\n--\nStop these emails from {membership.club.name}: {link}\n",
+            body=lines(f"{body}\n\n--\nStop these emails from {membership.club.name}: {link}\n"),
             to=[membership.user.email],
             headers={
                 "List-Unsubscribe": f"<{link}>",
@@ -254,14 +253,15 @@ def _webhook_target_allowed(url: str) -> bool:
 
 @task()
 def post_webhook(club_id: int, text: str, attempt: int = 1) -> bool:
-    """Post `text` to the club's webhook as Discord- and Slack-style JSON.
+    """Post `text` to the club's webhook as Discord- and Slack-style JSON, escaped for each
+    (`paperclub.output.webhook_body`): nothing in it formats the message or mentions anyone.
 
     A failure is logged and retried later with growing delays, up to WEBHOOK_ATTEMPTS
     times; nobody using the site ever sees it. Redirects are not followed."""
     club = Club.objects.filter(pk=club_id).first()
     if club is None or not club.webhook_url:
         return False
-    body = json.dumps({"content": strip_control(text), "text": strip_control(text)}).encode()
+    body = webhook_body(text)
     request = urllib.request.Request(
         club.webhook_url,
         data=body,

@@ -15,6 +15,7 @@ from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, more_rows, page_number
 from paperclub.markdown import render_markdown
+from paperclub.ratelimit import rate_limit
 from sessions import services
 from sessions.access import (
     may_write_notes,
@@ -84,6 +85,7 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
 
 @require_POST
 @login_required
+@rate_limit("rsvp")
 def rsvp(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_member(request, slug, number)
     try:
@@ -101,6 +103,7 @@ def rsvp(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     _, meeting = meeting_for_organizer(request, slug, number)
     form = AttendanceForm(request.POST, meeting=meeting)
@@ -120,6 +123,7 @@ def attendance(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_note_taker(request, slug, number)
     form = MaterialsForm(request.POST or None, meeting=meeting)
@@ -184,6 +188,7 @@ CALENDAR_CACHE_SECONDS = 600  # and rebuilt at once when a session changes
 
 @require_POST
 @login_required
+@rate_limit("settings")
 def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     reset_feed_token(membership=access.membership)
@@ -193,6 +198,7 @@ def feed_token_reset(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("announce")
 def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_organizer(request, slug)
     club = access.club
@@ -224,6 +230,7 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_organizer(request, slug, number)
     club = access.club
@@ -250,6 +257,7 @@ def meeting_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("announce")
 def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     _, meeting = meeting_for_organizer(request, slug, number)
     try:
@@ -265,6 +273,7 @@ def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@rate_limit("organize")
 def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Write the notes. "Preview" renders them (sanitized) without saving."""
     access, meeting = meeting_for_note_taker(request, slug, number)
@@ -299,6 +308,7 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("organize")
 def week_skip(request: HttpRequest, slug: str) -> HttpResponse:
     """Skip a coming week (or meet again in a skipped one). The weekly slot stays."""
     access = club_for_organizer(request, slug)

@@ -292,7 +292,9 @@ def test_failed_webhook_is_retried_later_and_logged(club, hook_server, caplog):
     assert retry.run_after > timezone.now()
     assert "retrying" in caplog.text
     assert post_webhook.call(club.pk, "hello", 2) is True
-    assert Hook.received == [{"content": "hello", "text": "hello"}]
+    assert Hook.received == [
+        {"content": "hello", "allowed_mentions": {"parse": []}, "text": "hello", "mrkdwn": False}
+    ]
 
 
 def test_unreachable_webhook_gives_up_quietly_after_the_last_attempt(club, caplog, settings):
