@@ -13,7 +13,7 @@ from paperclub.text import multi_line, one_line
 
 # One-line slots (subjects, calendar summaries) and multi-line ones take the input rule's
 # own cleaning, so stored text and sent text agree.
-__all__ = ["lines", "one_line", "web_url", "discord_text", "slack_text", "webhook_body"]
+__all__ = ["discord_text", "lines", "one_line", "slack_text", "web_url", "webhook_body"]
 
 
 def lines(text: str) -> str:
