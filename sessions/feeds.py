@@ -83,7 +83,7 @@ class NotesFeed(Feed):
         return club_for_feed(request, slug, token)
 
     def title(self, club):
-        return strip_control(f"{club.name}: session notes")
+        return one_line(f"{club.name}: session notes")
 
     def subtitle(self, club):
         return strip_control(club.description) or f"Notes posted after each session of {club.name}."
@@ -101,7 +101,7 @@ class NotesFeed(Feed):
 
     def item_title(self, meeting):
         titles = "; ".join(p.title for p in _papers(meeting))
-        return strip_control(f"#{meeting.number}: {titles}")
+        return one_line(f"#{meeting.number}: {titles}")
 
     def item_link(self, meeting):
         return meeting.get_absolute_url()
@@ -120,7 +120,7 @@ class NotesFeed(Feed):
 
     def item_description(self, meeting):
         takeaways = [s.takeaway for s in meeting.suggestions.all() if s.takeaway]
-        return strip_control(" ".join(takeaways)) or f"Notes of session #{meeting.number}."
+        return one_line(" ".join(takeaways)) or f"Notes of session #{meeting.number}."
 
     def item_extra_kwargs(self, meeting):
         return {"content": strip_control(self._content(meeting))}
