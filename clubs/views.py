@@ -170,7 +170,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: i
         .select_related("club", "winner__paper")
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
-        weeks=coming_weeks(club),
+        weeks=coming_weeks(club, poll=poll),
     )
     return context
 

@@ -76,6 +76,8 @@ class Meeting(models.Model):
     notes_posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Takeaways of notes saved as a draft (paper id -> line); they reach the papers on publishing.
+    draft_takeaways = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MeetingQuerySet.as_manager()
@@ -117,6 +119,10 @@ class Meeting(models.Model):
     @property
     def has_notes(self) -> bool:
         return self.notes_posted_at is not None
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
 
 
 class SkippedWeek(models.Model):

@@ -70,11 +70,13 @@ def rsvp_context(access, meeting: Meeting) -> dict:
 @require_GET
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
+    can_write = may_write_notes(access, meeting, request.user)
     context = {
         **rsvp_context(access, meeting),
-        "sections": meeting.note_sections.all(),
+        # A draft is the note takers' own until it is published.
+        "sections": meeting.note_sections.all() if meeting.has_notes or can_write else (),
         "materials": meeting.materials.all(),
-        "can_write_notes": may_write_notes(access, meeting, request.user),
+        "can_write_notes": can_write,
     }
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
@@ -266,11 +268,14 @@ def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @login_required
 def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """Write the notes. "Preview" renders them (sanitized) without saving."""
+    """Write the notes. "Preview" renders them (sanitized) without saving; "Save draft"
+    keeps them private to the note takers; "Publish" (once the session has started)
+    shows them to the club and marks the session held."""
     access, meeting = meeting_for_note_taker(request, slug, number)
     questions = services.questions_for(meeting)
     papers = list(meeting.suggestions.all())
     initial = {f"q{s.position}": s.body for s in meeting.note_sections.all()}
+    initial |= {f"takeaway{pk}": text for pk, text in meeting.draft_takeaways.items()}
     form = NotesForm(request.POST or None, questions=questions, suggestions=papers, initial=initial)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -279,8 +284,10 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 (q, render_markdown(body)) for q, body in zip(questions, form.bodies(), strict=True)
             ]
         else:
+            publish = "publish" in request.POST
+            write = services.post_notes if publish else services.save_notes_draft
             try:
-                services.post_notes(
+                write(
                     meeting=meeting,
                     author=request.user,
                     bodies=form.bodies(),
@@ -289,9 +296,21 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             except RuleViolation as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "The notes are posted.")
+                if publish:
+                    messages.success(request, "The notes are published.")
+                else:
+                    messages.success(
+                        request, "Draft saved. Only organizers and presenters can see it."
+                    )
                 return redirect(meeting)
-    context = {"club": access.club, "meeting": meeting, "form": form, "preview": preview}
+    context = {
+        "club": access.club,
+        "meeting": meeting,
+        "form": form,
+        "preview": preview,
+        "may_publish": services.may_publish_notes(meeting),
+        "publish_time": services.publish_time(meeting),
+    }
     if request.htmx and "preview" in request.POST:
         return render(request, "sessions/notes_form.html#preview", context)
     return render(request, "sessions/notes_form.html", context, status=form_status(form))
