@@ -1,4 +1,5 @@
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -249,3 +250,24 @@ class NoteSection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting}: {self.question}"
+
+
+def new_personal_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PersonalFeed(models.Model):
+    """A member's own calendar of every session of all their clubs, private ones included.
+
+    Calendar apps carry no cookies, so the secret token in the URL is the credential;
+    resetting it gives a new one and the old URL stops working.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_personal_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.user}"

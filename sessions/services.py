@@ -12,7 +12,15 @@ from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import strip_control
 from papers.models import Suggestion
-from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
+from sessions.models import (
+    Material,
+    Meeting,
+    NoteSection,
+    PersonalFeed,
+    Rsvp,
+    SkippedWeek,
+    new_personal_feed_token,
+)
 from sessions.tasks import announce, queue_notes_email, queue_session_reminder
 
 State = Meeting.State
@@ -408,3 +416,24 @@ def questions_for(meeting: Meeting) -> list[str]:
     """The questions the notes answer: those already posted, else the club's current ones."""
     posted = [section.question for section in meeting.note_sections.all()]
     return posted or list(meeting.club.discussion_questions)
+
+
+def personal_feed(user) -> PersonalFeed:
+    """The member's personal calendar feed, made the first time it is asked for.
+
+    Side effects: one PersonalFeed row, the first time.
+    """
+    feed, _ = PersonalFeed.objects.get_or_create(user=user)
+    return feed
+
+
+@transaction.atomic
+def reset_personal_feed(*, user) -> PersonalFeed:
+    """A new secret for the member's personal calendar; the old URL stops working.
+
+    Side effects: PersonalFeed.token (the row is made if there was none).
+    """
+    feed, _ = PersonalFeed.objects.select_for_update().get_or_create(user=user)
+    feed.token = new_personal_feed_token()
+    feed.save(update_fields=["token"])
+    return feed

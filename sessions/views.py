@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
+from clubs.models import Club, Membership
 from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, more_rows, page_number
@@ -25,7 +27,7 @@ from sessions.access import (
 )
 from sessions.feeds import calendar_bytes
 from sessions.forms import AttendanceForm, MaterialsForm, MeetingForm, NotesForm
-from sessions.models import Meeting, Rsvp
+from sessions.models import Meeting, PersonalFeed, Rsvp
 
 
 @require_GET
@@ -157,15 +159,33 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
     """The club's subscribable calendar: every session, cancelled ones marked so."""
     club = club_for_feed(request, slug, token)
     meetings = Meeting.objects.filter(club=club)
-    # Built once per version of the club's sessions: any change to a session moves its
-    # updated_at (the calendar's SEQUENCE moves with it), a new one the count.
+    return calendar_response(request, club.name, meetings, (club.pk, club.name, club.time_zone))
+
+
+@require_GET
+def personal_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """One member's calendar: the sessions of every club they belong to, private ones too.
+    The secret token is the credential (calendar apps carry no cookies)."""
+    feed = get_object_or_404(PersonalFeed.objects.select_related("user"), token=token)
+    clubs = tuple(
+        Membership.objects.filter(user=feed.user)
+        .order_by("club_id")
+        .values_list("club_id", "club__name")
+    )
+    meetings = Meeting.objects.filter(club__in=[pk for pk, _ in clubs])
+    name = f"Paper Club: {feed.user}"
+    return calendar_response(request, name, meetings, ("personal", feed.pk, clubs))
+
+
+def calendar_response(request: HttpRequest, name: str, meetings, scope) -> HttpResponse:
+    """An iCalendar of `meetings`, built once per version of them (any change to a session
+    moves its updated_at, and SEQUENCE with it; a new one the count) and of `scope`
+    (whatever else the calendar shows, such as club names)."""
     version = meetings.aggregate(changed=Max("updated_at"), count=Count("pk"))
     key = (
         "calendar:"
         + hashlib.sha256(
-            repr(
-                (club.pk, club.name, club.time_zone, request.get_host(), *version.values())
-            ).encode()
+            repr((scope, name, request.get_host(), *version.values())).encode()
         ).hexdigest()
     )
     etag = f'"{key[-32:]}"'
@@ -173,8 +193,13 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
         return HttpResponseNotModified(headers={"ETag": etag})
     body = cache.get(key)
     if body is None:
-        newest = meetings.order_by("-starts_at").with_papers().prefetch_related("materials")
-        body = calendar_bytes(club.name, newest[:500], request.build_absolute_uri)
+        newest = (
+            meetings.order_by("-starts_at")
+            .select_related("club")
+            .with_papers()
+            .prefetch_related("materials")
+        )
+        body = calendar_bytes(name, newest[:500], request.build_absolute_uri)
         cache.set(key, body, CALENDAR_CACHE_SECONDS)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
@@ -182,6 +207,26 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
 
 
 CALENDAR_CACHE_SECONDS = 600  # and rebuilt at once when a session changes
+
+
+@require_GET
+@login_required
+def my_calendar(request: HttpRequest) -> HttpResponse:
+    """How to subscribe to one's personal calendar of all one's clubs' sessions."""
+    feed = services.personal_feed(request.user)
+    clubs = Club.objects.filter(memberships__user=request.user).order_by("name")
+    feed_path = reverse("meetings:personal_calendar", args=[feed.token])
+    return render(request, "sessions/my_calendar.html", {"feed_path": feed_path, "clubs": clubs})
+
+
+@require_POST
+@login_required
+def personal_feed_reset(request: HttpRequest) -> HttpResponse:
+    services.reset_personal_feed(user=request.user)
+    messages.success(
+        request, "Your calendar link was reset: the old one stopped working. Subscribe again."
+    )
+    return redirect("meetings:my_calendar")
 
 
 @require_POST
