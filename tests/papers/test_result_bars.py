@@ -47,7 +47,7 @@ def vote(poll, membership, suggestion):
 def test_closed_poll_result_is_a_bar_per_paper_with_its_count(
     client, club, organizer, voters, papers
 ):
-    alpha, beta, gamma = papers
+    alpha, beta, _ = papers
     poll = open_poll(club=club, opened_by=organizer, budget=2)
     for membership in voters:
         vote(poll, membership, alpha)
@@ -118,7 +118,7 @@ def test_ranked_result_shows_first_choices_and_the_final_round(
     html = client.get(reverse("papers:poll", args=[club.slug, poll.pk])).content.decode()
 
     found = bars(html)
-    assert ("1 first choice") in {text for _, _, text in found}
+    assert "1 first choice" in {text for _, _, text in found}
     final = html.split('id="final-round"', 1)[1].split("</ol>", 1)[0]
     assert [text for _, _, text in bars(final)] and all(
         text.endswith(("ballot", "ballots")) for _, _, text in bars(final)
