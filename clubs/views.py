@@ -108,6 +108,8 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         "votes_used": votes_used,
         "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
         "results_visible": results_visible,
+        # Live bars are drawn as a share of the members who could vote.
+        "voters": access.club.memberships.count() if results_visible else 0,
         "my_ranking": ranking_moves(my_ranking),
         "my_order": [r.suggestion_id for r in my_ranking],
         # Reversed once here, not in each row's buttons.
@@ -173,7 +175,7 @@ def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: i
         .select_related("club", "winner__paper")
         .first(),
         suggest_form=SuggestForm() if access.is_member else None,
-        weeks=coming_weeks(club),
+        weeks=coming_weeks(club, poll=poll),
     )
     return context
 

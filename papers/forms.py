@@ -1,4 +1,3 @@
-import datetime as dt
 import re
 
 from django import forms
@@ -105,12 +104,6 @@ class PollForm(forms.Form):
         if closes_at is not None and closes_at <= timezone.now():
             raise forms.ValidationError("The closing time must be in the future.")
         return closes_at
-
-    @staticmethod
-    def default_closing(now: dt.datetime | None = None) -> dt.datetime:
-        """Two days from the moment the form is shown, to the minute."""
-        moment = (now or timezone.now()) + dt.timedelta(days=2)
-        return moment.replace(second=0, microsecond=0)
 
 
 class OverrideForm(forms.Form):

@@ -250,6 +250,45 @@ def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
     return suggestion
 
 
+POLL_LEAD = dt.timedelta(hours=2)  # a session sooner than this already has its paper
+
+
+def default_poll_closing(club: Club, now: dt.datetime | None = None) -> dt.datetime:
+    """When a new poll closes unless the organizer says otherwise: the day before the
+    next session, at the club's meeting time in its own zone, so the result is known
+    in time to read the paper.
+
+    The next session is the soonest of the club's scheduled sessions and its free weekly
+    slots (the winner takes the first free slot) at least two hours away. When the day
+    before has already begun (the session is within a day), one hour before it instead.
+    Never in the past, never after that session. Computed when the form is shown.
+    """
+    from sessions.models import Meeting
+    from sessions.services import next_free_slot
+
+    now = now or timezone.now()
+    soonest = now + POLL_LEAD
+    target = next_free_slot(club, soonest)
+    scheduled = (
+        Meeting.objects.filter(club=club, state=Meeting.State.SCHEDULED, starts_at__gte=soonest)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if scheduled is not None and scheduled < target:
+        target = scheduled
+    local = target.astimezone(club.tz)
+    day_before = dt.datetime.combine(
+        local.date() - dt.timedelta(days=1), local.time(), tzinfo=club.tz
+    )
+    day_before = day_before.astimezone(dt.UTC).astimezone(club.tz)  # a skipped hour moves on
+    if day_before > now + dt.timedelta(hours=1):
+        closes = day_before
+    else:
+        closes = target - dt.timedelta(hours=1)
+    return closes.replace(second=0, microsecond=0)
+
+
 @transaction.atomic
 def open_poll(
     *,

@@ -259,7 +259,8 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
     club = access.club
     with timezone.override(club.tz):
         form = PollForm(
-            request.POST or None, initial={"closes_at": PollForm.default_closing(), "budget": 3}
+            request.POST or None,
+            initial={"closes_at": services.default_poll_closing(club), "budget": 3},
         )
         if form.is_valid():
             try:

@@ -1,5 +1,8 @@
 """The club's sessions as iCalendar (RFC 5545) and its posted notes as an Atom feed."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html
@@ -13,6 +16,34 @@ from sessions.models import Meeting
 PRODID = "-//Paper Club//Sessions//EN"
 
 
+# Identifiers. Calendar apps and feed readers match events and entries by these, so they
+# never change for a session: a moved session keeps its UID (with a higher SEQUENCE).
+
+
+def site_host() -> str:
+    """The host of SITE_URL: identifiers name the site that minted them."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def event_uid(meeting: Meeting) -> str:
+    """RFC 5545 UID, unique across the world: `session-15@paperclub.example.org`."""
+    return f"session-{meeting.pk}@{site_host()}"
+
+
+def tag_uri(date, specific: str) -> str:
+    """An RFC 4151 tag URI (`tag:paperclub.example.org,2026-03-01:club/7/notes`); `date`
+    is a day the site held the name, so the URI stays the same for good."""
+    return f"tag:{site_host()},{date:%Y-%m-%d}:{specific}"
+
+
+def notes_entry_id(meeting: Meeting) -> str:
+    return tag_uri(meeting.created_at.date(), f"session/{meeting.pk}/notes")
+
+
+def notes_feed_id(club) -> str:
+    return tag_uri(club.created_at.date(), f"club/{club.pk}/notes")
+
+
 def _papers(meeting: Meeting) -> list:
     return [s.paper for s in meeting.suggestions.all()]
 
@@ -22,7 +53,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     session updates in place and a cancelled one stays, marked CANCELLED."""
     papers = _papers(meeting)
     event = Event()
-    event.add("uid", f"session-{meeting.pk}@paperclub")
+    event.add("uid", event_uid(meeting))
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", meeting.updated_at)
     event.add("last-modified", meeting.updated_at)
@@ -106,8 +137,11 @@ class NotesFeed(Feed):
     def item_link(self, meeting):
         return meeting.get_absolute_url()
 
+    def feed_guid(self, club):
+        return notes_feed_id(club)
+
     def item_guid(self, meeting):
-        return f"session-{meeting.pk}-notes@paperclub"
+        return notes_entry_id(meeting)
 
     def item_guid_is_permalink(self, meeting):
         return False

@@ -1,4 +1,5 @@
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -80,6 +81,8 @@ class Meeting(models.Model):
     notes_posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Takeaways of notes saved as a draft (paper id -> line); they reach the papers on publishing.
+    draft_takeaways = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MeetingQuerySet.as_manager()
@@ -121,6 +124,10 @@ class Meeting(models.Model):
     @property
     def has_notes(self) -> bool:
         return self.notes_posted_at is not None
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
 
 
 class SkippedWeek(models.Model):
@@ -266,3 +273,24 @@ class EmailFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.error}"
+
+
+def new_personal_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PersonalFeed(models.Model):
+    """A member's own calendar of every session of all their clubs, private ones included.
+
+    Calendar apps carry no cookies, so the secret token in the URL is the credential;
+    resetting it gives a new one and the old URL stops working.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_personal_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.user}"

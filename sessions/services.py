@@ -12,7 +12,16 @@ from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import checked_text, one_line
 from papers.models import Suggestion
-from sessions.models import NOTES_MAX, Material, Meeting, NoteSection, Rsvp, SkippedWeek
+from sessions.models import (
+    NOTES_MAX,
+    Material,
+    Meeting,
+    NoteSection,
+    PersonalFeed,
+    Rsvp,
+    SkippedWeek,
+    new_personal_feed_token,
+)
 from sessions.tasks import announce, queue_notes_email, queue_session_reminder
 
 State = Meeting.State
@@ -40,9 +49,14 @@ def next_free_slot(club: Club, after: dt.datetime) -> dt.datetime:
     return slot
 
 
-def coming_weeks(club: Club, count: int = 6, now: dt.datetime | None = None) -> list[dict]:
-    """The club's next `count` weekly slots: each with its session, or skipped, or free."""
-    slots, slot = [], club.next_slot_after((now or timezone.now()) - dt.timedelta(hours=1))
+def coming_weeks(
+    club: Club, count: int = 6, now: dt.datetime | None = None, poll=None
+) -> list[dict]:
+    """The club's next `count` weekly slots, each saying what it holds: its session (with
+    papers), "skipped", the open `poll` (whose winner takes the first free slot after it
+    closes), or nothing yet. `holds` is "session", "skipped", "vote" or "free"."""
+    now = now or timezone.now()
+    slots, slot = [], club.next_slot_after(now - dt.timedelta(hours=1))
     for _ in range(count):
         slots.append(slot)
         slot = club.next_slot_after(slot)
@@ -50,17 +64,37 @@ def coming_weeks(club: Club, count: int = 6, now: dt.datetime | None = None) -> 
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
     meetings = {
         m.starts_at.astimezone(club.tz).date(): m
-        for m in Meeting.objects.select_related("club").filter(
+        for m in Meeting.objects.with_papers().filter(
             club=club,
-            state=State.SCHEDULED,
+            # A session held an hour ago still fills its week.
+            state__in=[State.SCHEDULED, State.HELD],
             starts_at__gte=slots[0] - dt.timedelta(days=3),
             starts_at__lte=slots[-1] + dt.timedelta(days=3),
         )
     }
-    return [
-        {"starts_at": s, "day": d, "skipped": d in skipped, "meeting": meetings.get(d)}
-        for s, d in zip(slots, days, strict=True)
-    ]
+    weeks = []
+    poll_closes = None if poll is None else max(poll.closes_at or now, now)
+    for s, d in zip(slots, days, strict=True):
+        meeting = meetings.get(d)
+        if meeting is not None:
+            holds = "session"
+        elif d in skipped:
+            holds = "skipped"
+        elif poll_closes is not None and s > poll_closes:
+            holds, poll_closes = "vote", None  # only the first free week after it closes
+        else:
+            holds = "free"
+        weeks.append(
+            {
+                "starts_at": s,
+                "day": d,
+                "skipped": d in skipped,
+                "meeting": meeting,
+                "holds": holds,
+                "poll": poll if holds == "vote" else None,
+            }
+        )
+    return weeks
 
 
 @transaction.atomic
@@ -204,20 +238,8 @@ def cancel_meeting(*, meeting: Meeting) -> Meeting:
     return meeting
 
 
-@transaction.atomic
-def post_notes(
-    *, meeting: Meeting, author, bodies: list[str], takeaways: dict[int, str]
-) -> Meeting:
-    """Write the notes under each discussion question and the papers' one-line takeaways.
-
-    Posting marks the session held and its papers read. Posting again edits the notes.
-    `bodies` are Markdown, one per question in `questions_for(meeting)`.
-    Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.state/notes_posted_*,
-    Suggestion.state/takeaway.
-    """
-    meeting = (
-        Meeting.objects.select_for_update(of=("self",)).select_related("club").get(pk=meeting.pk)
-    )
+def _write_sections(meeting: Meeting, bodies: list[str]) -> None:
+    """Replace the session's notes with `bodies`, one per question, rendered and sanitized."""
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled; there is nothing to take notes on.")
     questions = questions_for(meeting)
@@ -236,21 +258,98 @@ def post_notes(
         )
         for i, (question, body) in enumerate(zip(questions, bodies, strict=True))
     )
-    papers = {s.pk: s for s in meeting.suggestions.all()}
-    for pk, takeaway in takeaways.items():
-        if pk not in papers:
-            raise RuleViolation("A takeaway names a paper this session did not read.", status=400)
-        papers[pk].takeaway = checked_text(takeaway, max_length=200, label="The takeaway")
-    for suggestion in papers.values():
+
+
+def _check_takeaways(meeting: Meeting, takeaways: dict[int, str]) -> dict[int, str]:
+    papers = {s.pk for s in meeting.suggestions.all()}
+    if any(pk not in papers for pk in takeaways):
+        raise RuleViolation("A takeaway names a paper this session did not read.", status=400)
+    return {
+        pk: checked_text(text, max_length=200, label="The takeaway")
+        for pk, text in takeaways.items()
+    }
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update(of=("self",)).select_related("club").get(pk=meeting.pk)
+
+
+def may_publish_notes(meeting: Meeting, now: dt.datetime | None = None) -> bool:
+    """Notes publish once the session has started: until then it has not been held."""
+    return meeting.starts_at <= (now or timezone.now())
+
+
+def publish_time(meeting: Meeting) -> str:
+    """When the notes can be published, in the club's time, for messages."""
+    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
+    return f"{local:%a %d %b %Y %H:%M} ({meeting.club.time_zone})"
+
+
+@transaction.atomic
+def save_notes_draft(
+    *, meeting: Meeting, author, bodies: list[str], takeaways: dict[int, str]
+) -> Meeting:
+    """Save the notes without publishing them, at any time before or after the session.
+
+    A draft is seen only by the organizers and the session's presenters; nothing is sent
+    and the session stays as it is. Saving a draft of notes already published is refused:
+    published notes are edited by publishing again.
+    Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.draft_takeaways.
+    """
+    meeting = _locked(meeting)
+    if meeting.notes_posted_at is not None:
+        raise RuleViolation("These notes are published; save your changes with “Publish”.")
+    _write_sections(meeting, bodies)
+    meeting.draft_takeaways = {
+        str(pk): text for pk, text in _check_takeaways(meeting, takeaways).items()
+    }
+    meeting.save(update_fields=["draft_takeaways", "updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def post_notes(
+    *, meeting: Meeting, author, bodies: list[str], takeaways: dict[int, str]
+) -> Meeting:
+    """Publish the notes under each discussion question and the papers' one-line takeaways.
+
+    Only once the session has started (before that, save a draft). Publishing marks the
+    session held and its papers read; publishing again edits the notes.
+    `bodies` are Markdown, one per question in `questions_for(meeting)`.
+    Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.state/notes_posted_*,
+    Meeting.draft_takeaways emptied, Suggestion.state/takeaway, SEQUENCE raised; the first
+    time, the notes email queued and the club's webhook told.
+    """
+    meeting = _locked(meeting)
+    if meeting.state != State.CANCELLED and not may_publish_notes(meeting):
+        raise RuleViolation(
+            f"The notes can be published once the session has started, {publish_time(meeting)}."
+            " Until then, save them as a draft."
+        )
+    _write_sections(meeting, bodies)
+    takeaways = _check_takeaways(meeting, takeaways)
+    papers = list(meeting.suggestions.all())
+    for suggestion in papers:
+        if suggestion.pk in takeaways:
+            suggestion.takeaway = takeaways[suggestion.pk]
         suggestion.state = Suggestion.State.READ
-    Suggestion.objects.bulk_update(papers.values(), ["takeaway", "state"])
+    Suggestion.objects.bulk_update(papers, ["takeaway", "state"])
     if meeting.notes_posted_at is None:
         meeting.notes_posted_at = timezone.now()
         meeting.notes_posted_by = author
         queue_notes_email(meeting)
         announce(meeting.club, f"Notes posted: {_describe(meeting)}")
     meeting.state = State.HELD
-    meeting.save(update_fields=["state", "notes_posted_at", "notes_posted_by", "updated_at"])
+    meeting.draft_takeaways = {}
+    meeting.save(
+        update_fields=[
+            "state",
+            "notes_posted_at",
+            "notes_posted_by",
+            "draft_takeaways",
+            "updated_at",
+        ]
+    )
     touch_meeting(meeting)
     return meeting
 
@@ -329,3 +428,24 @@ def questions_for(meeting: Meeting) -> list[str]:
     """The questions the notes answer: those already posted, else the club's current ones."""
     posted = [section.question for section in meeting.note_sections.all()]
     return posted or list(meeting.club.discussion_questions)
+
+
+def personal_feed(user) -> PersonalFeed:
+    """The member's personal calendar feed, made the first time it is asked for.
+
+    Side effects: one PersonalFeed row, the first time.
+    """
+    feed, _ = PersonalFeed.objects.get_or_create(user=user)
+    return feed
+
+
+@transaction.atomic
+def reset_personal_feed(*, user) -> PersonalFeed:
+    """A new secret for the member's personal calendar; the old URL stops working.
+
+    Side effects: PersonalFeed.token (the row is made if there was none).
+    """
+    feed, _ = PersonalFeed.objects.select_for_update().get_or_create(user=user)
+    feed.token = new_personal_feed_token()
+    feed.save(update_fields=["token"])
+    return feed

@@ -30,4 +30,7 @@ urlpatterns = [
     path("c/<slug:slug>/feeds/<str:token>/notes.atom", notes_feed, name="private_notes_feed"),
     path("c/<slug:slug>/weeks/skip/", views.week_skip, name="week_skip"),
     path("c/<slug:slug>/feeds/reset/", views.feed_token_reset, name="feed_token_reset"),
+    path("calendar/", views.my_calendar, name="my_calendar"),
+    path("calendar/reset/", views.personal_feed_reset, name="personal_feed_reset"),
+    path("calendar/<str:token>/sessions.ics", views.personal_calendar, name="personal_calendar"),
 ]

@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
+from clubs.models import Club, Membership
 from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, more_rows, page_number
@@ -26,7 +28,7 @@ from sessions.access import (
 )
 from sessions.feeds import calendar_bytes
 from sessions.forms import AttendanceForm, MaterialsForm, MeetingForm, NotesForm
-from sessions.models import Meeting, Rsvp
+from sessions.models import Meeting, PersonalFeed, Rsvp
 
 
 @require_safe
@@ -71,11 +73,13 @@ def rsvp_context(access, meeting: Meeting) -> dict:
 @require_safe
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
+    can_write = may_write_notes(access, meeting, request.user)
     context = {
         **rsvp_context(access, meeting),
-        "sections": meeting.note_sections.all(),
+        # A draft is the note takers' own until it is published.
+        "sections": meeting.note_sections.all() if meeting.has_notes or can_write else (),
         "materials": meeting.materials.all(),
-        "can_write_notes": may_write_notes(access, meeting, request.user),
+        "can_write_notes": can_write,
     }
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
@@ -159,15 +163,33 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
     """The club's subscribable calendar: every session, cancelled ones marked so."""
     club = club_for_feed(request, slug, token)
     meetings = Meeting.objects.filter(club=club)
-    # Built once per version of the club's sessions: any change to a session moves its
-    # updated_at (the calendar's SEQUENCE moves with it), a new one the count.
+    return calendar_response(request, club.name, meetings, (club.pk, club.name, club.time_zone))
+
+
+@require_safe
+def personal_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """One member's calendar: the sessions of every club they belong to, private ones too.
+    The secret token is the credential (calendar apps carry no cookies)."""
+    feed = get_object_or_404(PersonalFeed.objects.select_related("user"), token=token)
+    clubs = tuple(
+        Membership.objects.filter(user=feed.user)
+        .order_by("club_id")
+        .values_list("club_id", "club__name")
+    )
+    meetings = Meeting.objects.filter(club__in=[pk for pk, _ in clubs])
+    name = f"Paper Club: {feed.user}"
+    return calendar_response(request, name, meetings, ("personal", feed.pk, clubs))
+
+
+def calendar_response(request: HttpRequest, name: str, meetings, scope) -> HttpResponse:
+    """An iCalendar of `meetings`, built once per version of them (any change to a session
+    moves its updated_at, and SEQUENCE with it; a new one the count) and of `scope`
+    (whatever else the calendar shows, such as club names)."""
     version = meetings.aggregate(changed=Max("updated_at"), count=Count("pk"))
     key = (
         "calendar:"
         + hashlib.sha256(
-            repr(
-                (club.pk, club.name, club.time_zone, request.get_host(), *version.values())
-            ).encode()
+            repr((scope, name, request.get_host(), *version.values())).encode()
         ).hexdigest()
     )
     etag = f'"{key[-32:]}"'
@@ -175,8 +197,13 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
         return HttpResponseNotModified(headers={"ETag": etag})
     body = cache.get(key)
     if body is None:
-        newest = meetings.order_by("-starts_at").with_papers().prefetch_related("materials")
-        body = calendar_bytes(club.name, newest[:500], request.build_absolute_uri)
+        newest = (
+            meetings.order_by("-starts_at")
+            .select_related("club")
+            .with_papers()
+            .prefetch_related("materials")
+        )
+        body = calendar_bytes(name, newest[:500], request.build_absolute_uri)
         cache.set(key, body, CALENDAR_CACHE_SECONDS)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
@@ -184,6 +211,27 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
 
 
 CALENDAR_CACHE_SECONDS = 600  # and rebuilt at once when a session changes
+
+
+@require_safe
+@login_required
+def my_calendar(request: HttpRequest) -> HttpResponse:
+    """How to subscribe to one's personal calendar of all one's clubs' sessions."""
+    feed = services.personal_feed(request.user)
+    clubs = Club.objects.filter(memberships__user=request.user).order_by("name")
+    feed_path = reverse("meetings:personal_calendar", args=[feed.token])
+    return render(request, "sessions/my_calendar.html", {"feed_path": feed_path, "clubs": clubs})
+
+
+@require_POST
+@login_required
+@rate_limit("settings")
+def personal_feed_reset(request: HttpRequest) -> HttpResponse:
+    services.reset_personal_feed(user=request.user)
+    messages.success(
+        request, "Your calendar link was reset: the old one stopped working. Subscribe again."
+    )
+    return redirect("meetings:my_calendar")
 
 
 @require_POST
@@ -275,11 +323,14 @@ def meeting_cancel(request: HttpRequest, slug: str, number: int) -> HttpResponse
 @login_required
 @rate_limit("organize")
 def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """Write the notes. "Preview" renders them (sanitized) without saving."""
+    """Write the notes. "Preview" renders them (sanitized) without saving; "Save draft"
+    keeps them private to the note takers; "Publish" (once the session has started)
+    shows them to the club and marks the session held."""
     access, meeting = meeting_for_note_taker(request, slug, number)
     questions = services.questions_for(meeting)
     papers = list(meeting.suggestions.all())
     initial = {f"q{s.position}": s.body for s in meeting.note_sections.all()}
+    initial |= {f"takeaway{pk}": text for pk, text in meeting.draft_takeaways.items()}
     form = NotesForm(request.POST or None, questions=questions, suggestions=papers, initial=initial)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -288,8 +339,10 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 (q, render_markdown(body)) for q, body in zip(questions, form.bodies(), strict=True)
             ]
         else:
+            publish = "publish" in request.POST
+            write = services.post_notes if publish else services.save_notes_draft
             try:
-                services.post_notes(
+                write(
                     meeting=meeting,
                     author=request.user,
                     bodies=form.bodies(),
@@ -298,9 +351,21 @@ def notes_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             except RuleViolation as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "The notes are posted.")
+                if publish:
+                    messages.success(request, "The notes are published.")
+                else:
+                    messages.success(
+                        request, "Draft saved. Only organizers and presenters can see it."
+                    )
                 return redirect(meeting)
-    context = {"club": access.club, "meeting": meeting, "form": form, "preview": preview}
+    context = {
+        "club": access.club,
+        "meeting": meeting,
+        "form": form,
+        "preview": preview,
+        "may_publish": services.may_publish_notes(meeting),
+        "publish_time": services.publish_time(meeting),
+    }
     if request.htmx and "preview" in request.POST:
         return render(request, "sessions/notes_form.html#preview", context)
     return render(request, "sessions/notes_form.html", context, status=form_status(form))

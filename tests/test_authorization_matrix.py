@@ -14,7 +14,7 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from clubs.services import create_club, create_invite, join_club
 from papers.services import add_to_track, create_track, open_poll, suggest_paper
-from sessions.services import schedule_meeting
+from sessions.services import personal_feed, schedule_meeting
 from sessions.tasks import unsubscribe_token
 
 ROLES = ["anonymous", "outsider", "other_organizer", "member", "organizer"]
@@ -133,6 +133,11 @@ RULES = {
     "meetings:private_notes_feed": {"GET": anyone, "POST": not_allowed},
     "meetings:week_skip": {"GET": not_allowed, "POST": organizer_only},
     "meetings:feed_token_reset": {"GET": not_allowed, "POST": member_only},
+    # The personal calendar: its page and reset for whoever is signed in; the feed for
+    # whoever holds its secret link (calendar apps carry no cookies).
+    "meetings:my_calendar": {"GET": signed_in, "POST": not_allowed},
+    "meetings:personal_feed_reset": {"GET": not_allowed, "POST": signed_in},
+    "meetings:personal_calendar": {"GET": anyone, "POST": not_allowed},
 }
 
 # Views that are not ours: Django's admin and allauth's account pages, tested by their authors.
@@ -235,6 +240,9 @@ def url_for(name: str, objects: dict) -> str:
         },
         "meetings:private_calendar": [*slug, member.feed_token],
         "meetings:private_notes_feed": [*slug, member.feed_token],
+        "meetings:my_calendar": [],
+        "meetings:personal_feed_reset": [],
+        "meetings:personal_calendar": [personal_feed(member.user).token],
     }.get(name)
     if args is None:
         needs_number = name.startswith("meetings:") and name.split(":")[1] in {

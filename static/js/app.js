@@ -69,3 +69,42 @@ function showProblem(text) {
     });
   });
 })();
+
+// Calendar subscriptions: a "Copy" button beside each feed address. Without JavaScript the
+// button stays hidden and the address is selected and copied by hand.
+(function () {
+  function showCopyButtons() {
+    document.querySelectorAll(".copy-button[hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showCopyButtons);
+  } else {
+    showCopyButtons();
+  }
+  document.addEventListener("htmx:load", showCopyButtons);
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("feed-url")) {
+      event.target.select();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".copy-button");
+    if (!button) return;
+    var input = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.dataset.copy + "-status");
+    function done(text) {
+      if (status) status.textContent = text;
+    }
+    input.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(input.value).then(
+        function () { done("Copied. Paste it into your calendar app."); },
+        function () { done("Could not copy: the address is selected, copy it with Ctrl+C or ⌘C."); }
+      );
+    } else {
+      done("The address is selected: copy it with Ctrl+C or ⌘C.");
+    }
+  });
+})();

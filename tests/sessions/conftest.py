@@ -16,3 +16,19 @@ def add_sessions(club, member):
             schedule_meeting(club=club, suggestions=[paper])
 
     return add
+
+
+@pytest.fixture
+def start_session():
+    """Move a session's start into the past: notes publish only once it has started."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sessions.models import Meeting
+
+    def start(meeting, ago: dt.timedelta = dt.timedelta(minutes=30)) -> None:
+        meeting.starts_at = timezone.now() - ago
+        Meeting.objects.filter(pk=meeting.pk).update(starts_at=meeting.starts_at)
+
+    return start

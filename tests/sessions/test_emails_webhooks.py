@@ -166,8 +166,9 @@ def test_poll_emails_when_it_opens_and_to_non_voters_before_it_closes(
 
 
 def test_notes_email_once_to_members_who_want_it(
-    club, meeting, organizer, member, django_capture_on_commit_callbacks
+    club, meeting, organizer, member, django_capture_on_commit_callbacks, start_session
 ):
+    start_session(meeting)
     Membership.objects.filter(club=club, user=organizer).update(notes_emails=False)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -371,7 +372,8 @@ def test_emails_that_fail_are_sent_by_a_later_attempt(club, meeting, member, mon
     assert recipients() == ["member@example.com"]
 
 
-def test_notes_feed_survives_control_characters(client, club, meeting, organizer):
+def test_notes_feed_survives_control_characters(client, club, meeting, organizer, start_session):
+    start_session(meeting)
     import feedparser
 
     post_notes(

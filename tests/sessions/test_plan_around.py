@@ -153,7 +153,10 @@ def test_club_page_links_its_feeds_in_head_and_body(client, club):
 # Atom
 
 
-def test_notes_feed_carries_sanitized_notes_and_materials(client, club, meeting, organizer):
+def test_notes_feed_carries_sanitized_notes_and_materials(
+    client, club, meeting, organizer, start_session
+):
+    start_session(meeting)
     set_materials(
         meeting=meeting, links=[("slides", "https://example.com/slides", "")], recorded=True
     )

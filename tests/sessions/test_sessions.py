@@ -129,8 +129,9 @@ def test_cancelling_puts_the_paper_back_on_the_list(club, meeting, paper):
 
 
 def test_organizer_posts_notes_marking_session_held_and_paper_read(
-    organizer_client, club, meeting, paper, organizer
+    organizer_client, club, meeting, paper, organizer, start_session
 ):
+    start_session(meeting)
     response = organizer_client.post(
         notes_url(club, meeting),
         {
@@ -138,6 +139,7 @@ def test_organizer_posts_notes_marking_session_held_and_paper_read(
             "q1": "Everything.",
             "q2": "",
             f"takeaway{paper.pk}": "Attention is all you need.",
+            "publish": "1",
         },
     )
 
@@ -198,7 +200,10 @@ def test_empty_notes_are_refused(organizer_client, club, meeting):
         '<p style="position:fixed" onclick="alert(1)">x</p>',
     ],
 )
-def test_notes_are_sanitized_after_markdown(club, meeting, organizer, client, hostile):
+def test_notes_are_sanitized_after_markdown(
+    club, meeting, organizer, client, hostile, start_session
+):
+    start_session(meeting)
     post_notes(meeting=meeting, author=organizer, bodies=[hostile, "", ""], takeaways={})
 
     html = client.get(meeting.get_absolute_url()).content.decode()
@@ -216,7 +221,8 @@ def test_notes_are_sanitized_after_markdown(club, meeting, organizer, client, ho
         assert needle not in notes
 
 
-def test_notes_sit_in_a_container_htmx_ignores(club, meeting, organizer, client):
+def test_notes_sit_in_a_container_htmx_ignores(club, meeting, organizer, client, start_session):
+    start_session(meeting)
     post_notes(meeting=meeting, author=organizer, bodies=["hello", "", ""], takeaways={})
 
     html = client.get(meeting.get_absolute_url()).content.decode()
@@ -245,7 +251,10 @@ def test_preview_without_javascript_renders_page_and_saves_nothing(organizer_cli
     assert NoteSection.objects.count() == 0
 
 
-def test_editing_posted_notes_keeps_the_first_posting(club, meeting, organizer, member):
+def test_editing_posted_notes_keeps_the_first_posting(
+    club, meeting, organizer, member, start_session
+):
+    start_session(meeting)
     post_notes(meeting=meeting, author=organizer, bodies=["a", "b", "c"], takeaways={})
     first = Meeting.objects.get().notes_posted_at
 
@@ -256,7 +265,10 @@ def test_editing_posted_notes_keeps_the_first_posting(club, meeting, organizer, 
     assert meeting.note_sections.first().body == "a2"
 
 
-def test_notes_keep_their_questions_when_the_club_changes_them(club, meeting, organizer):
+def test_notes_keep_their_questions_when_the_club_changes_them(
+    club, meeting, organizer, start_session
+):
+    start_session(meeting)
     post_notes(meeting=meeting, author=organizer, bodies=["a", "b", "c"], takeaways={})
     club.discussion_questions = ["Something else"]
     club.save()
@@ -280,7 +292,10 @@ def test_notes_for_cancelled_session_are_refused(club, meeting, organizer):
 # Reading
 
 
-def test_anonymous_visitor_reads_notes_of_public_club(client, club, meeting, organizer):
+def test_anonymous_visitor_reads_notes_of_public_club(
+    client, club, meeting, organizer, start_session
+):
+    start_session(meeting)
     post_notes(meeting=meeting, author=organizer, bodies=["The big idea.", "", ""], takeaways={})
 
     html = client.get(meeting.get_absolute_url()).content.decode()

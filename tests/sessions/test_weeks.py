@@ -56,10 +56,7 @@ def test_organizer_skips_and_restores_from_the_club_page(organizer_client, club,
 
     organizer_client.post(url, {"day": day.isoformat(), "action": "skip"})
     assert SkippedWeek.objects.filter(club=club, day=day).exists()
-    assert (
-        "no session (skipped)"
-        in client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
-    )
+    assert "skipped" in client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
 
     organizer_client.post(url, {"day": day.isoformat(), "action": "unskip"})
     assert not SkippedWeek.objects.exists()
@@ -93,3 +90,75 @@ def test_club_page_query_count_does_not_grow_with_coming_sessions(
     same_queries(
         lambda: client.get(reverse("clubs:detail", args=[club.slug])), lambda: add_sessions(1, 6)
     )
+
+
+def weeks_list(html: str) -> list[str]:
+    import re
+
+    block = html.split('class="plain weeks"', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", block, flags=re.S)
+    return [" ".join(re.sub(r"<form.*?</form>|<[^>]+>", " ", i, flags=re.S).split()) for i in items]
+
+
+def test_coming_weeks_say_what_each_week_holds(client, club, organizer, member):
+    weeks = coming_weeks(club)
+    paper = suggest_paper(
+        club=club, suggested_by=member, link="1706.03762", title="Attention", pitch="p"
+    )
+    meeting = schedule_meeting(club=club, suggestions=[paper], starts_at=weeks[0]["starts_at"])
+    skip_week(club=club, day=weeks[1]["day"])
+    suggest_paper(club=club, suggested_by=member, link="2401.00002", title="Next", pitch="p")
+    open_poll(
+        club=club, opened_by=organizer, closes_at=weeks[2]["starts_at"] - dt.timedelta(days=1)
+    )
+
+    html = client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+
+    lines = weeks_list(html)
+    assert lines[0].endswith("#1: Attention")
+    assert f'href="{meeting.get_absolute_url()}">#1: Attention</a>' in html
+    assert lines[1].endswith("skipped")
+    assert "vote open" in lines[2] and "closes Tue" in lines[2]
+    assert all(line.endswith("no paper yet") for line in lines[3:])
+    assert len(lines) == 6
+
+
+def test_a_poll_without_closing_time_fills_the_first_free_week(club, organizer, member):
+    suggest_paper(club=club, suggested_by=member, link="2401.00002", title="Next", pitch="p")
+    poll = open_poll(club=club, opened_by=organizer)
+    skip_week(club=club, day=coming_weeks(club)[0]["day"])
+
+    holds = [w["holds"] for w in coming_weeks(club, poll=poll)]
+
+    assert holds == ["skipped", "vote", "free", "free", "free", "free"]
+
+
+def test_a_session_held_this_hour_still_fills_its_week(club, organizer, member, start_session):
+    from sessions.services import post_notes
+
+    slot = coming_weeks(club)[0]["starts_at"]
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00003", title="P", pitch="p")
+    meeting = schedule_meeting(club=club, suggestions=[paper], starts_at=slot)
+    post_notes_at = slot + dt.timedelta(minutes=20)
+    start_session(meeting, ago=dt.timedelta(minutes=20))
+    post_notes(meeting=meeting, author=organizer, bodies=["x", "", ""], takeaways={})
+
+    weeks = coming_weeks(club, now=post_notes_at)
+
+    assert (weeks[0]["holds"], weeks[0]["meeting"].pk) == ("session", meeting.pk)
+
+
+def test_club_page_weeks_query_count_does_not_grow_with_sessions(
+    client, club, member, same_queries
+):
+    url = reverse("clubs:detail", args=[club.slug])
+    weeks = coming_weeks(club)
+
+    def add(i):
+        paper = suggest_paper(
+            club=club, suggested_by=member, link=f"2402.{i:05d}", title=f"W{i}", pitch="p"
+        )
+        schedule_meeting(club=club, suggestions=[paper], starts_at=weeks[i]["starts_at"])
+
+    add(0)
+    same_queries(lambda: client.get(url), lambda: [add(i) for i in range(1, 5)])
