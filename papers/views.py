@@ -194,7 +194,9 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         if not request.htmx:
             messages.error(request, error.message)
             return redirect(f"{access.club.get_absolute_url()}#ballot")
-        return htmx_refusal(error.message, status=error.status, target="#poll-message")
+        return htmx_refusal(
+            error.message, status=error.status, target=f"#row-message-{suggestion.pk}"
+        )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
     context = ballot_context(access, poll, votes_used=ballot.votes_used)
@@ -235,7 +237,9 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if not request.htmx:
             messages.error(request, error.message)
             return redirect(f"{access.club.get_absolute_url()}#ballot")
-        return htmx_refusal(error.message, status=error.status, target="#poll-message")
+        return htmx_refusal(
+            error.message, status=error.status, target=_ranking_refusal_target(request)
+        )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#ranking")
     response = render(request, f"{CLUB_PAGE}#ranking", ballot_context(access, poll))
@@ -243,6 +247,16 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
+
+
+def _ranking_refusal_target(request: HttpRequest) -> str:
+    """Where a refused ranking change is shown: beside the button that asked for it ("Rank"
+    on a paper, or a ranking line's arrows), else above the ballot (a drag)."""
+    for name, region in (("add", "row-message"), ("line", "ranking-message")):
+        value = request.POST.get(name, "")
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return f"#{region}-{int(value)}"
+    return "#poll-message"
 
 
 @require_http_methods(["GET", "POST"])

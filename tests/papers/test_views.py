@@ -339,7 +339,7 @@ def test_vote_past_budget_is_refused_with_409_message(member_client, club, ballo
     response = member_client.post(vote_url(club, poll, papers[2]), {"approve": "1"}, **HTMX)
 
     assert response.status_code == 409
-    assert response["HX-Retarget"] == "#poll-message"
+    assert response["HX-Retarget"] == f"#row-message-{papers[2].pk}"
     assert "You have used all 2 of your votes" in response.content.decode()
     assert Vote.objects.count() == 2
 
