@@ -57,6 +57,7 @@ def _autofill(form: SuggestForm) -> None:
     try:
         services.fetch_paper(arxiv_id=arxiv_id)
     except arxiv.ArxivError as error:
+        form.require_title()
         form.add_error("title", error.message)
 
 
@@ -122,8 +123,15 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
                 except arxiv.ArxivError as error:
                     context["arxiv_problem"] = error.message
             context["paper"] = paper
-            if paper is not None and not request.POST.get("title", "").strip():
-                context["fill"] = paper  # the details go into the empty fields
+            if paper is not None:
+                # Only the fields the member left empty are filled (the page, too, fills
+                # only a field nobody has typed in since the lookup started).
+                context["fill"] = paper
+                context["fill_fields"] = {
+                    name
+                    for name in ("title", "authors", "year")
+                    if not request.POST.get(name, "").strip()
+                }
             existing = (
                 Suggestion.objects.filter(club=access.club, paper=paper)
                 .exclude(state=Suggestion.State.WITHDRAWN)

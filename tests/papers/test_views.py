@@ -74,7 +74,8 @@ def test_suggest_invalid_input_returns_form_errors_without_writing(member_client
     body = response.content.decode()
     assert response.status_code == 422
     assert "neither an arXiv ID" in body
-    assert "This field is required." in body
+    assert "Tell the club in a sentence why it is worth reading" in body  # what a pitch is for
+    assert "This field is required." not in body
     assert Suggestion.objects.count() == 0
 
 
