@@ -19,15 +19,31 @@ class SuggestForm(forms.Form):
         help_text="e.g. 2305.18290, arxiv.org/abs/1706.03762, or any link to the paper.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    title = OneLineField(max_length=300, required=False)
-    authors = OneLineField(max_length=1000, required=False)
-    year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
+    title = OneLineField(
+        max_length=300,
+        required=False,
+        label="Title",
+        help_text="Filled in from arXiv for an arXiv paper; type it for any other link.",
+    )
+    authors = OneLineField(max_length=1000, required=False, label="Authors")
+    year = forms.IntegerField(required=False, min_value=1900, max_value=2100, label="Year")
     pitch = OneLineField(
         max_length=500,
         label="Why read this?",
         help_text="One or two sentences for the club.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pitch"].error_messages["required"] = (
+            "Tell the club in a sentence why it is worth reading: members vote on the pitch."
+        )
+
+    def require_title(self) -> None:
+        """arXiv could not give the title, so the member must: the label stops saying optional."""
+        self.fields["title"].required = True
+        self["title"].help_text = "arXiv could not be reached, so type the title yourself."
 
     def clean_link(self):
         link = self.cleaned_data["link"].strip()

@@ -57,6 +57,7 @@ def _autofill(form: SuggestForm) -> None:
     try:
         services.fetch_paper(arxiv_id=arxiv_id)
     except arxiv.ArxivError as error:
+        form.require_title()
         form.add_error("title", error.message)
 
 
@@ -124,8 +125,15 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
                 except arxiv.ArxivError as error:
                     context["arxiv_problem"] = error.message
             context["paper"] = paper
-            if paper is not None and not request.POST.get("title", "").strip():
-                context["fill"] = paper  # the details go into the empty fields
+            if paper is not None:
+                # Only the fields the member left empty are filled (the page, too, fills
+                # only a field nobody has typed in since the lookup started).
+                context["fill"] = paper
+                context["fill_fields"] = {
+                    name
+                    for name in ("title", "authors", "year")
+                    if not request.POST.get(name, "").strip()
+                }
             existing = (
                 Suggestion.objects.filter(club=access.club, paper=paper)
                 .exclude(state=Suggestion.State.WITHDRAWN)
@@ -199,7 +207,9 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         if not request.htmx:
             messages.error(request, error.message)
             return redirect(f"{access.club.get_absolute_url()}#ballot")
-        return htmx_refusal(error.message, status=error.status, target="#poll-message")
+        return htmx_refusal(
+            error.message, status=error.status, target=f"#row-message-{suggestion.pk}"
+        )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
     context = ballot_context(access, poll, votes_used=ballot.votes_used)
@@ -241,7 +251,9 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if not request.htmx:
             messages.error(request, error.message)
             return redirect(f"{access.club.get_absolute_url()}#ballot")
-        return htmx_refusal(error.message, status=error.status, target="#poll-message")
+        return htmx_refusal(
+            error.message, status=error.status, target=_ranking_refusal_target(request)
+        )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#ranking")
     response = render(request, f"{CLUB_PAGE}#ranking", ballot_context(access, poll))
@@ -249,6 +261,16 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
+
+
+def _ranking_refusal_target(request: HttpRequest) -> str:
+    """Where a refused ranking change is shown: beside the button that asked for it ("Rank"
+    on a paper, or a ranking line's arrows), else above the ballot (a drag)."""
+    for name, region in (("add", "row-message"), ("line", "ranking-message")):
+        value = request.POST.get(name, "")
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return f"#{region}-{int(value)}"
+    return "#poll-message"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

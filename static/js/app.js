@@ -16,6 +16,17 @@ function showProblem(text) {
   box.replaceChildren(p);
 }
 
+// The suggest form: a link lookup fills in the paper's details, but only into fields that
+// are still empty and not being typed in. An answer that arrives late must not overwrite
+// what the member typed after the lookup started (the server saw those fields empty).
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var field = event.detail.target;
+  if (!field || !field.form || field.form.id !== "suggest-form" || field.tagName !== "INPUT") return;
+  if (field.value.trim() !== "" || field === document.activeElement) {
+    event.detail.shouldSwap = false;
+  }
+});
+
 // Remember the browser's time zone, so pages show times in it (and new accounts start in it).
 (function () {
   try {

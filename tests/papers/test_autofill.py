@@ -48,7 +48,17 @@ def test_a_paper_is_fetched_once_whichever_club_suggests_it(member_client, club,
 def test_typed_title_is_not_overwritten(member_client, club, arxiv_api):
     response = check(member_client, club, "1706.03762", title="My own title")
 
-    assert 'hx-swap-oob="true"' not in response.content.decode()
+    body = response.content.decode()
+    assert 'id="id_title" maxlength="300"' not in body
+    assert 'id="id_authors" maxlength="1000" value="Ashish Vaswani' in body  # still empty
+
+
+def test_only_the_empty_fields_are_filled(member_client, club, arxiv_api):
+    response = check(member_client, club, "1706.03762", authors="Vaswani et al.", year="2017")
+
+    body = response.content.decode()
+    assert 'id="id_title" maxlength="300" value="Attention Is All You Need"' in body
+    assert ('id="id_authors"' in body, 'id="id_year"' in body) == (False, False)
 
 
 def test_unknown_arxiv_id_says_so(member_client, club, arxiv_api):
@@ -113,3 +123,41 @@ def test_suggest_with_title_typed_does_not_ask_arxiv(member_client, club, arxiv_
 
     assert arxiv_api.requests == []
     assert Suggestion.objects.get().paper.title == "GPT-3"
+
+
+def test_arxiv_down_on_the_check_says_the_title_is_needed(member_client, club):
+    body = check(member_client, club, "2305.18290").content.decode()
+
+    assert '<label for="id_title" id="id_title-label" hx-swap-oob="true">Title</label>' in body
+    assert "arXiv could not be reached, so type the title yourself." in body
+    assert "(optional)" not in body
+
+
+def test_a_web_link_says_the_title_is_needed(member_client, club):
+    body = check(member_client, club, "https://example.org/paper.pdf").content.decode()
+
+    assert '<label for="id_title" id="id_title-label" hx-swap-oob="true">Title</label>' in body
+    assert "Type the title: only arXiv papers are filled in." in body
+
+
+def test_a_found_paper_keeps_the_title_optional(member_client, club, arxiv_api):
+    body = check(member_client, club, "1706.03762").content.decode()
+
+    assert 'hx-swap-oob="true">Title <span class="muted">(optional)</span></label>' in body
+
+
+def test_arxiv_down_on_submit_no_longer_labels_the_title_optional(member_client, club):
+    response = member_client.post(
+        reverse("papers:suggest", args=[club.slug]),
+        {"link": "2005.14165", "pitch": "Few-shot learning at scale."},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert '<label for="id_title" id="id_title-label">Title</label>' in body
+    assert "arXiv could not be reached, so type the title yourself." in body
+    assert (
+        '<label for="id_authors" id="id_authors-label">Authors <span class="muted">(optional)'
+        in body
+    )

@@ -74,7 +74,8 @@ def test_suggest_invalid_input_returns_form_errors_without_writing(member_client
     body = response.content.decode()
     assert response.status_code == 422
     assert "neither an arXiv ID" in body
-    assert "This field is required." in body
+    assert "Tell the club in a sentence why it is worth reading" in body  # what a pitch is for
+    assert "This field is required." not in body
     assert Suggestion.objects.count() == 0
 
 
@@ -339,7 +340,7 @@ def test_vote_past_budget_is_refused_with_409_message(member_client, club, ballo
     response = member_client.post(vote_url(club, poll, papers[2]), {"approve": "1"}, **HTMX)
 
     assert response.status_code == 409
-    assert response["HX-Retarget"] == "#poll-message"
+    assert response["HX-Retarget"] == f"#row-message-{papers[2].pk}"
     assert "You have used all 2 of your votes" in response.content.decode()
     assert Vote.objects.count() == 2
 

@@ -1,0 +1,178 @@
+"""On a phone: refusals beside their control, touch targets, the header; and refusals
+looking the same in development (DEBUG) as in production."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from papers.models import Poll, Suggestion, Track
+from papers.services import withdraw_suggestion
+from sessions.models import Meeting
+from tests.e2e.conftest import run_axe, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLUB = "/c/asia-paper-club/"
+STUDY = "/c/friday-study-group/"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo(live_server):
+    call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture
+def phone(browser, live_server, problems):
+    """A page in a phone's browser: 390 px wide, touch screen, its own cookies."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport=PHONE,
+            device_scale_factor=3,
+            is_mobile=True,
+            has_touch=True,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return problems.watch(context.new_page())
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, email="member@example.com"):
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill("paperclub-demo")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def box(locator) -> dict:
+    found = locator.bounding_box()
+    assert found is not None, "not rendered"
+    return found
+
+
+def in_viewport(found: dict) -> bool:
+    return found["y"] >= 0 and found["y"] + found["height"] <= PHONE["height"]
+
+
+def test_a_refused_vote_shows_beside_its_button_on_a_phone(phone, demo):
+    page = phone()
+    sign_in(page)
+    page.goto(CLUB)
+    budget = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True).budget
+    rows = page.locator("li.suggestion")
+    assert rows.count() > budget
+
+    for i in range(budget):
+        rows.nth(i).get_by_role("button", name="Vote for").tap()
+        expect(rows.nth(i).get_by_role("button", name="Remove your vote")).to_be_visible()
+    row = rows.nth(budget)
+    button = row.get_by_role("button", name="Vote for")
+    button.scroll_into_view_if_needed()
+    button.tap()
+
+    alert = row.get_by_role("alert")
+    expect(alert).to_contain_text(f"You have used all {budget} of your votes")
+    assert page.locator("#poll-message").inner_text() == ""  # not at the top of the ballot
+    assert in_viewport(box(alert)) and in_viewport(box(button))
+    assert abs(box(alert)["y"] - box(button)["y"]) < 120  # right under the button
+    assert alert.get_attribute("aria-live") == "assertive"
+    screenshot(page, "phone-refused-vote")
+    assert run_axe(page) == []
+
+
+def test_a_refusal_in_development_is_shown_in_place_not_as_a_page(phone, demo, settings):
+    settings.DEBUG = True  # as under `make run`
+    page = phone()
+    sign_in(page)
+    page.goto(STUDY)
+    suggestion = Suggestion.objects.filter(club__slug="friday-study-group").backlog().first()
+    row = page.locator(f"#suggestion-{suggestion.pk}")
+    withdraw_suggestion(suggestion=suggestion)  # taken off the list while the page is open
+
+    row.get_by_role("button", name="Rank").tap()
+
+    expect(row.get_by_role("alert")).to_contain_text("no longer on the ballot")
+    expect(page.get_by_role("heading", name="Friday Study Group")).to_be_visible()
+    expect(page.locator("#ranking")).to_contain_text("Nothing ranked yet")
+
+
+# WCAG 2.5.5 (target size): every control a finger can touch is at least 44 x 44 CSS px.
+# The rule as this test applies it:
+# - controls are links with an address, buttons, form fields, <summary> and [role=button],
+#   when rendered (a box of some size) and not hidden;
+# - exempt, as WCAG allows: a link inside a sentence ("inline"): an inline link whose block
+#   holds other text besides it (its size is set by the line of text around it);
+# - a checkbox or radio button counts with its <label>, which takes the same tap;
+# - the skip link is exempt while it is off screen (it shows on keyboard focus only).
+SMALL_CONTROLS = """
+() => {
+  const blockOf = (el) => {
+    let node = el.parentElement;
+    while (node && getComputedStyle(node).display.startsWith("inline")) node = node.parentElement;
+    return node;
+  };
+  const inSentence = (el) => {
+    const display = getComputedStyle(el).display;
+    if (el.tagName !== "A" || display !== "inline") return false;
+    const block = blockOf(el);
+    return block && block.innerText.trim().length > el.innerText.trim().length;
+  };
+  const found = [];
+  const controls = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]"
+  );
+  for (const el of controls) {
+    let target = el;
+    if (el.matches("input[type=checkbox], input[type=radio]")) {
+      target = el.closest("label") || el.labels[0] || el;
+    }
+    const r = target.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === "hidden") continue;
+    if (el.matches(".skip-link") && r.bottom <= 0) continue;
+    if (inSentence(el)) continue;
+    if (r.width < 43.5 || r.height < 43.5) {
+      const text = (el.innerText || el.value || el.name || "").trim().slice(0, 30);
+      const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+      found.push(`${el.tagName.toLowerCase()}.${el.className} "${text}" ${size}`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def test_every_control_is_big_enough_to_tap_on_a_phone(phone, demo):
+    page = phone()
+    sign_in(page)
+    page.goto(STUDY)  # a ranking with arrows and a remove button on each line
+    for ranked in range(1, 4):
+        page.locator("button.vote-button", has_text="Rank").first.tap()
+        expect(page.locator("#ranking .ranking-line")).to_have_count(ranked)
+        expect(page.locator(".ranked-badge")).to_have_count(ranked)  # the list refreshed
+
+    open_poll = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True)
+    pages = {
+        "ranked club": STUDY,
+        "approval club": CLUB,
+        "session": Meeting.objects.filter(club__slug="asia-paper-club").first().get_absolute_url(),
+        "track": Track.objects.filter(club__slug="friday-study-group").first().get_absolute_url(),
+        "poll": open_poll.get_absolute_url(),
+        "timeline": f"{CLUB}sessions/",
+        "home": "/",
+    }
+    small, axe = {}, {}
+    for name, url in pages.items():
+        page.goto(url)
+        small[name] = page.evaluate(SMALL_CONTROLS)
+        axe[name] = run_axe(page)
+        screenshot(page, f"phone-touch-{name.replace(' ', '-')}")
+    assert small == {name: [] for name in pages}
+    assert axe == {name: [] for name in pages}
