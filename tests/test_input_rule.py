@@ -82,3 +82,86 @@ def test_safe_redirect_follows_a_local_path(target):
     request = RequestFactory().post("/")
 
     assert safe_redirect(request, target, fallback="/")["Location"] == target
+
+
+# The instances the issue found, each through the form a person uses.
+
+CLUB = {
+    "name": "Rule club",
+    "time_zone": "UTC",
+    "meeting_weekday": "1",
+    "meeting_time": "18:00",
+    "meeting_duration": "60",
+    "discussion_questions": "Big Idea",
+    "visibility": "public",
+    "joining": "open",
+}
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_discussion_questions_is_refused_with_a_message(member_client):
+    from clubs.models import Club
+
+    response = member_client.post(
+        "/clubs/new/", {**CLUB, "discussion_questions": "Big\x00 Idea"}, follow=False
+    )
+
+    assert response.status_code == 422
+    assert "NUL character" in response.content.decode()
+    assert Club.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_rules_of_100_kb_are_refused_with_a_message(member_client):
+    from clubs.models import Club
+
+    response = member_client.post("/clubs/new/", {**CLUB, "rules": "x" * 100_000})
+
+    assert response.status_code == 422
+    assert "at most 20000 characters" in response.content.decode()
+    assert Club.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_rules_over_the_limit(club):
+    from django.db import IntegrityError, transaction
+
+    from clubs.models import Club
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Club.objects.filter(pk=club.pk).update(rules="x" * 20_001)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["abc", "a\x00b", "\ufffd", "//evil.example/"])
+def test_read_mark_with_a_bad_next_returns_to_the_club(member_client, club, member, target):
+    from django.urls import reverse
+
+    from papers.services import suggest_paper
+
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="P", pitch="p")
+
+    response = member_client.post(
+        reverse("papers:read_mark", args=[club.slug, paper.pk]), {"read": "1", "next": target}
+    )
+
+    assert (response.status_code, response["Location"]) == (302, club.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_services_clean_text_the_importer_and_commands_send(organizer):
+    from clubs.services import create_club
+
+    club = create_club(
+        creator=organizer,
+        name="Line\r\nbreak",
+        slug="lines",
+        rules="one\r\ntwo\x00",
+        discussion_questions=["Big\nIdea", "  "],
+    )
+
+    assert (club.name, club.rules, club.discussion_questions) == (
+        "Line break",
+        "one\ntwo",
+        ["Big Idea"],
+    )
