@@ -103,6 +103,8 @@ def fit(model: type[models.Model], field: str, value: str) -> str:
 def build(django_user_model, slug: str, value: str) -> dict:
     """A public club with a webhook, a held session with notes, a coming session, a poll,
     a track and links, and then `value` in every field of FIELDS."""
+    skip_nul = connection.vendor == "postgresql" and "\x00" in value  # text columns refuse NUL
+    stored = BENIGN if skip_nul else value
     organizer = make_user(django_user_model, f"organizer-{slug}@example.com")
     member = make_user(django_user_model, f"member-{slug}@example.com")
     club = create_club(
@@ -139,8 +141,8 @@ def build(django_user_model, slug: str, value: str) -> dict:
     post_notes(
         meeting=past,
         author=organizer,
-        bodies=[value] * len(questions_for(past)),
-        takeaways={held.pk: fit(Suggestion, "takeaway", value)},
+        bodies=[stored] * len(questions_for(past)),
+        takeaways={held.pk: fit(Suggestion, "takeaway", stored)},
     )
     future = schedule_meeting(
         club=club, suggestions=[coming], starts_at=timezone.now() + dt.timedelta(days=3)
@@ -149,19 +151,17 @@ def build(django_user_model, slug: str, value: str) -> dict:
     add_to_track(track=track, suggestion=held)
     poll = open_poll(club=club, opened_by=organizer)
 
-    skip_nul = connection.vendor == "postgresql" and "\x00" in value  # text columns refuse NUL
-    if not skip_nul:
-        for model, field in FIELDS:
-            rows = model.objects.all()
-            if model is User:
-                rows = rows.filter(pk__in=[organizer.pk, member.pk])
-            elif model is not Paper:
-                rows = rows.filter(**{_club_path(model): club.pk})
-            else:
-                rows = rows.filter(suggestions__club=club)
-            model.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
-                **{field: fit(model, field, value)}
-            )
+    for model, field in FIELDS:
+        rows = model.objects.all()
+        if model is User:
+            rows = rows.filter(pk__in=[organizer.pk, member.pk])
+        elif model is not Paper:
+            rows = rows.filter(**{_club_path(model): club.pk})
+        else:
+            rows = rows.filter(suggestions__club=club)
+        model.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+            **{field: fit(model, field, stored)}
+        )
     future.refresh_from_db()
     return {
         "club": Club.objects.get(pk=club.pk),
@@ -174,7 +174,7 @@ def build(django_user_model, slug: str, value: str) -> dict:
         "poll": poll,
         "held": held,
         "value": value,
-        "stored": value if not skip_nul else BENIGN,
+        "stored": stored,
     }
 
 
