@@ -5,6 +5,7 @@
 Views that need a signed-in person are wrapped in `paperclub.http.login_required` first.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -63,12 +64,24 @@ def club_for_organizer(request, slug: str) -> ClubAccess:
     return access
 
 
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what secrets.token_urlsafe makes
+
+
+def is_feed_token(token: str) -> bool:
+    """Whether `token` could be a feed secret at all: anything else (a NUL byte, which
+    PostgreSQL refuses in a query) is not looked up."""
+    return FEED_TOKEN.fullmatch(token) is not None
+
+
 def club_for_feed(request, slug: str, token: str | None = None) -> Club:
     """Feeds are fetched without cookies: a public club's by anyone, a private club's only
     with a member's secret feed token in the URL (404 otherwise)."""
     club = get_object_or_404(Club, slug=slug)
     if token is not None:
-        if not Membership.objects.filter(club=club, feed_token=token).exists():
+        if (
+            not is_feed_token(token)
+            or not Membership.objects.filter(club=club, feed_token=token).exists()
+        ):
             raise Http404("No such feed.")
         return club
     if not club.is_public:

@@ -64,7 +64,7 @@ def coming_weeks(
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
     meetings = {
         m.starts_at.astimezone(club.tz).date(): m
-        for m in Meeting.objects.with_papers().filter(
+        for m in Meeting.objects.with_paper_titles().filter(
             club=club,
             # A session held an hour ago still fills its week.
             state__in=[State.SCHEDULED, State.HELD],

@@ -5,13 +5,19 @@ from collections import Counter
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clubs.access import club_for_feed, club_for_member, club_for_organizer, club_for_reader
+from clubs.access import (
+    club_for_feed,
+    club_for_member,
+    club_for_organizer,
+    club_for_reader,
+    is_feed_token,
+)
 from clubs.models import Club, Membership
 from clubs.services import reset_feed_token
 from paperclub.errors import RuleViolation
@@ -170,6 +176,8 @@ def club_calendar(request: HttpRequest, slug: str, token: str | None = None) -> 
 def personal_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """One member's calendar: the sessions of every club they belong to, private ones too.
     The secret token is the credential (calendar apps carry no cookies)."""
+    if not is_feed_token(token):
+        raise Http404("No such feed.")
     feed = get_object_or_404(PersonalFeed.objects.select_related("user"), token=token)
     clubs = tuple(
         Membership.objects.filter(user=feed.user)

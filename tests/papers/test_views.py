@@ -202,11 +202,14 @@ def test_empty_pitch_on_edit_is_refused(member_client, club, members_suggestion)
 # Polls
 
 
-def test_poll_form_defaults_closing_time_to_two_days_from_now(organizer_client, club):
+def test_poll_form_defaults_closing_time_to_the_day_before_the_next_session(organizer_client, club):
+    from papers.services import default_poll_closing
+
     response = organizer_client.get(reverse("papers:poll_open", args=[club.slug]))
 
     initial = response.context["form"].initial["closes_at"]
-    assert abs(initial - (timezone.now() + dt.timedelta(days=2))) < dt.timedelta(minutes=1)
+    assert abs(initial - default_poll_closing(club)) < dt.timedelta(minutes=1)
+    assert initial > timezone.now()
 
 
 def test_organizer_opens_poll_with_closing_time_in_club_time_zone(organizer_client, club):

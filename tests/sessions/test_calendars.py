@@ -236,3 +236,10 @@ def test_my_calendar_needs_signing_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("token", ["wrong", "%00" * 20, "a" * 65])
+def test_malformed_club_feed_token_is_not_found(client, private_club, token):
+    url = f"/c/{private_club.slug}/feeds/{token}/calendar.ics"
+
+    assert client.get(url).status_code == 404

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from papers.services import suggest_paper
+from sessions.feeds import event_uid
 from sessions.models import Material, Meeting, Rsvp
 from sessions.services import (
     cancel_meeting,
@@ -58,7 +59,7 @@ def test_session_ics_is_a_valid_event_with_paper_place_and_link(client, club, me
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     (event,) = events(response)
-    assert str(event["uid"]) == f"session-{meeting.pk}@paperclub"
+    assert str(event["uid"]) == event_uid(meeting)
     assert event.decoded("dtstart") == dt.datetime(2030, 1, 9, 12, 0, tzinfo=dt.UTC)
     assert event.decoded("dtend") == dt.datetime(2030, 1, 9, 13, 0, tzinfo=dt.UTC)
     assert str(event["summary"]) == "Asia Paper Club #1: Attention Is All You Need"

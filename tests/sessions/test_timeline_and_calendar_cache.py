@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.services import suggest_paper
+from sessions.feeds import event_uid
 from sessions.services import cancel_meeting, schedule_meeting
 from sessions.views import TIMELINE_PAGE
 
@@ -66,8 +67,8 @@ def test_calendar_changes_as_soon_as_a_session_does(client, club, member, sessio
 
     cancel_meeting(meeting=upcoming)
 
-    assert before[f"session-{upcoming.pk}@paperclub"] == "CONFIRMED"
-    assert events(client, club)[f"session-{upcoming.pk}@paperclub"] == "CANCELLED"
+    assert before[event_uid(upcoming)] == "CONFIRMED"
+    assert events(client, club)[event_uid(upcoming)] == "CANCELLED"
 
 
 def test_calendar_answers_not_modified_to_a_client_that_has_it(client, club, sessions):
