@@ -8,7 +8,9 @@
   tally, track entry, read mark, link and session moved (`merge_papers`).
 """
 
-from django.db import transaction
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
 from papers.models import (
@@ -33,11 +35,13 @@ from papers.titles import (
 
 __all__ = [
     "CatalogConflict",
+    "ClubDetails",
     "club_copy",
     "find_by_title",
     "forget_stand_ins",
     "merge_papers",
     "merge_suggestions",
+    "paper_for_title",
     "title_key",
     "title_keys",
     "title_url_key",
@@ -48,6 +52,43 @@ __all__ = [
 State = Suggestion.State
 # How far a suggestion has come: a merge keeps the furthest.
 STATE_ORDER = {State.WITHDRAWN: 0, State.OPEN: 1, State.CHOSEN: 2, State.READ: 3}
+
+
+@dataclass(frozen=True)
+class ClubDetails:
+    """A club's copy of a paper's details, as an organizer corrects it."""
+
+    title: str
+    authors: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class SharedDetails:
+    """A paper's details as one club may see them (the link check on the suggest form)."""
+
+    title: str
+    authors: str
+    year: int | None
+    abstract: str
+
+    @classmethod
+    def of(cls, paper: Paper) -> "SharedDetails | None":
+        """What every club may see of a catalog row: what arXiv said, or nothing."""
+        if not paper.from_arxiv:
+            return None
+        return cls(paper.title, paper.authors, paper.year, paper.abstract)
+
+    @classmethod
+    def of_suggestion(cls, suggestion: Suggestion) -> "SharedDetails":
+        """What the suggestion's club sees: its own copy, else arXiv's."""
+        abstract = suggestion.paper.abstract if suggestion.paper.from_arxiv else ""
+        return cls(
+            suggestion.display_title,
+            suggestion.display_authors,
+            suggestion.display_year,
+            abstract,
+        )
 
 
 class CatalogConflict(ValueError):
@@ -90,13 +131,32 @@ def find_by_title(title: str) -> Paper | None:
     return matching_title(title).first()
 
 
+@transaction.atomic
+def paper_for_title(title: str) -> Paper:
+    """The catalog paper with this title (find_by_title), or a new title-only row for it.
+
+    Side effects: at most one Paper row.
+    """
+    title = " ".join((title or "").split())[:300]
+    if not title_key(title):
+        raise CatalogConflict("A title needs at least one letter or digit.")
+    found = find_by_title(title)
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Paper.objects.create(title=title, url="", url_key=title_url_key(title))
+    except IntegrityError:  # the same title a moment ago, from another request
+        return find_by_title(title)
+
+
 def club_copy(paper: Paper, *, title: str = "", authors: str = "", year: int | None = None):
     """The fields of a club's Suggestion for what a member typed about `paper`.
 
     The typed details are the club's own. Where they only repeat what arXiv says they are
-    left blank, so the club follows the catalog. A paper arXiv has not confirmed always
-    gets the club's own title: its shared row's title was typed by whichever club came
-    first, and is not shown to another club.
+    left blank, so the club follows the catalog. A paper arXiv has not confirmed needs the
+    club's own title (the callers refuse a blank one): its shared row's title was typed by
+    whichever club came first, and is not shown to another club.
     """
     title = " ".join((title or "").split())
     authors = " ".join((authors or "").split())
@@ -107,8 +167,6 @@ def club_copy(paper: Paper, *, title: str = "", authors: str = "", year: int | N
             authors = ""
         if year == paper.year:
             year = None
-    else:
-        title = title or paper.title
     return {"title": title[:300], "authors": authors[:1000], "year": year}
 
 

@@ -328,11 +328,12 @@ def _export_item(suggestion: Suggestion, absolute: Callable[[str], str]) -> Expo
             materials.append(Material(label="Notes", url=absolute(meeting.get_absolute_url())))
         materials += [Material(label=m.title, url=m.url) for m in meeting.materials.all()]
     return ExportItem(  # to_markdown drops repeated links
-        title=paper.title,
+        # The club's copy of the details (Suggestion.display_title), not another club's.
+        title=suggestion.display_title,
         arxiv_id=paper.arxiv_id,
         url=paper.link,
-        authors=paper.authors,
-        year=paper.year,
+        authors=suggestion.display_authors,
+        year=suggestion.display_year,
         takeaway=suggestion.takeaway,
         materials=tuple(materials),
         section="",

@@ -18,6 +18,10 @@ ARXIV_PREFIX = re.compile(r"^\d{4}\.\d{0,5}$|^[a-z-]+/\d*$")
 SEARCH_VECTOR = SearchVector("title", "authors", config="simple")
 
 
+def search_words(query: str) -> list[str]:
+    return SEARCH_WORD.findall(query.lower())[:8]
+
+
 class PaperQuerySet(models.QuerySet):
     def matching(self, query: str):
         """Papers whose title, authors or arXiv ID match what was typed (as-you-type search).
@@ -25,7 +29,7 @@ class PaperQuerySet(models.QuerySet):
         PostgreSQL: full-text search on title and authors with prefix matching, which the
         GIN index `papers_paper_search` serves. Elsewhere: every word in title or authors.
         """
-        words = SEARCH_WORD.findall(query.lower())[:8]
+        words = search_words(query)
         if not words:
             return self.none()
         by_id = (
@@ -122,8 +126,23 @@ def _count_per_suggestion(rows: models.QuerySet):
 
 class SuggestionQuerySet(models.QuerySet):
     def matching(self, query: str):
-        """Suggestions whose paper matches the search (see PaperQuerySet.matching)."""
-        return self.filter(paper__in=Paper.objects.matching(query).values("pk"))
+        """Suggestions whose details, as their club sees them (Suggestion.display_title),
+        match the search: the catalog's (PaperQuerySet.matching, indexed) for a suggestion
+        without its own copy, the club's copy (every word in title or authors) otherwise.
+        Another club's typed title never makes a paper match."""
+        words = search_words(query)
+        if not words:
+            return self.none()
+        follows_catalog = Q(title="", authors="")
+        typed = Q()
+        for word in words:
+            typed &= Q(shown_title__icontains=word) | Q(shown_authors__icontains=word)
+        if ARXIV_PREFIX.match(query.strip()):
+            typed |= Q(paper__arxiv_id__startswith=query.strip().lower())
+        return self.with_display_details().filter(
+            (follows_catalog & Q(paper__in=Paper.objects.matching(query).values("pk")))
+            | (~follows_catalog & typed)
+        )
 
     def with_display_details(self):
         """`shown_title` and `shown_authors`: the display rule (Suggestion.display_title) in

@@ -18,7 +18,8 @@ def _line(text: str) -> str:
 
 
 def _papers(meeting: Meeting) -> list:
-    return [s.paper for s in meeting.suggestions.all()]
+    """The session's papers, each as its club shows it (Suggestion.display_title)."""
+    return list(meeting.suggestions.all())
 
 
 def meeting_event(meeting: Meeting, absolute) -> Event:
@@ -32,7 +33,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     event.add("last-modified", meeting.updated_at)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
-    titles = "; ".join(p.title for p in papers)
+    titles = "; ".join(p.display_title for p in papers)
     event.add("summary", _line(f"{meeting.club.name} #{meeting.number}: {titles}"))
     event.add("status", "CANCELLED" if meeting.state == Meeting.State.CANCELLED else "CONFIRMED")
     location = ", ".join(x for x in (meeting.place_name, meeting.place_url) if x)
@@ -40,7 +41,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
         event.add("location", _line(location))
     url = absolute(meeting.get_absolute_url())
     event.add("url", url)
-    lines = [f"{p.title} — {p.link}" for p in papers]
+    lines = [f"{p.display_title} — {p.display_link}" for p in papers]
     if meeting.place_url:
         lines.append(f"Join: {meeting.place_url}")
     lines += [f"{m.title}: {m.url}" for m in meeting.materials.all()]
@@ -95,7 +96,7 @@ class NotesFeed(Feed):
         )
 
     def item_title(self, meeting):
-        titles = "; ".join(p.title for p in _papers(meeting))
+        titles = "; ".join(p.display_title for p in _papers(meeting))
         return strip_control(f"#{meeting.number}: {titles}")
 
     def item_link(self, meeting):
