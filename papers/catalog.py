@@ -37,11 +37,13 @@ __all__ = [
     "CatalogConflict",
     "ClubDetails",
     "club_copy",
+    "duplicate_pairs",
     "find_by_title",
     "forget_stand_ins",
     "merge_papers",
     "merge_suggestions",
     "paper_for_title",
+    "rekey_title_only",
     "title_key",
     "title_keys",
     "title_url_key",
@@ -195,6 +197,58 @@ def forget_stand_ins(paper: Paper) -> int:
         ):
             Suggestion.objects.filter(pk=suggestion.pk).update(**copy)
             changed += 1
+    return changed
+
+
+def _rank(paper: Paper) -> tuple[int, int]:
+    """The order _preference() gives, for a row already read: lower is the better survivor."""
+    if paper.from_arxiv:
+        kind = 0
+    elif paper.arxiv_id is not None:
+        kind = 1
+    elif paper.title_only:
+        kind = 3
+    else:
+        kind = 2
+    return kind, paper.pk
+
+
+def duplicate_pairs() -> list[tuple[Paper, Paper]]:
+    """(survivor, duplicate) for every title-only row that another catalog row has the same
+    title as (titles_match): the survivor is the best such row (arXiv-confirmed, then
+    arXiv, then linked, then the oldest title-only). Rows with an identity of their own (an
+    arXiv ID, a link) are never a duplicate of each other: two IDs are two papers."""
+    pairs = []
+    merged: set[int] = set()
+    title_only = Paper.objects.filter(arxiv_id__isnull=True, url_key__startswith="title:")
+    for row in title_only.order_by("id").iterator():
+        if row.pk in merged:
+            continue
+        best = None
+        for other in matching_title(row.title).exclude(pk=row.pk).exclude(pk__in=merged):
+            if titles_match(row.title, other.title) and (
+                best is None or _rank(other) < _rank(best)
+            ):
+                best = other
+        if best is not None and _rank(best) < _rank(row):
+            pairs.append((best, row))
+            merged.add(row.pk)
+    return pairs
+
+
+def rekey_title_only() -> int:
+    """Give title-only rows still keyed the older way the current key (title_url_key), where
+    no other row has it. Returns how many changed. Side effects: Paper.url_key."""
+    changed = 0
+    rows = Paper.objects.filter(arxiv_id__isnull=True, url_key__startswith="title:")
+    for paper in rows.order_by("id"):
+        key = title_url_key(paper.title)
+        if paper.url_key == key:
+            continue
+        if Paper.objects.filter(arxiv_id__isnull=True, url_key=key).exists():
+            continue  # a duplicate that merge_papers has not merged (it refused)
+        Paper.objects.filter(pk=paper.pk).update(url_key=key)
+        changed += 1
     return changed
 
 

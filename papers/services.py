@@ -912,11 +912,14 @@ def import_reading_list(*, club: Club, text: str, imported_by) -> ImportPlan:
 
 
 def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> None:
+    from papers.tasks import queue_refresh
+
     for planned in plan.papers:
         entry = planned.entry
         suggestion = planned.suggestion
         if suggestion is None:
             paper = planned.paper or _imported_paper(planned)
+            queue_refresh(paper)  # arXiv confirms it (or finds it by title) in the background
             takeaway = strip_control(entry.takeaway).strip()
             suggestion = Suggestion.objects.create(
                 club=club,
@@ -925,7 +928,7 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
                 pitch=takeaway or IMPORTED_PITCH,
                 takeaway=takeaway,
                 # The list's title is the club's copy (catalog.club_copy).
-                **catalog.club_copy(paper, title=strip_control(entry.title).strip()),
+                **catalog.club_copy(paper, title=strip_control(planned.title).strip()),
             )
             set_paper_links(
                 suggestion=suggestion,
