@@ -177,7 +177,8 @@ class TrackEntryAddForm(forms.Form):
             .exclude(state=Suggestion.State.WITHDRAWN)
             .exclude(track_entries__track=track)
             .select_related("paper")
-            .order_by("paper__title")
+            .with_display_details()
+            .order_by("shown_title")
         )
         self.fields["suggestion"].label_from_instance = lambda s: s.display_title
 
