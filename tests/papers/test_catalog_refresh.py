@@ -411,3 +411,18 @@ def test_a_catalog_of_several_lists_has_one_row_per_paper(
         "2005.14165",
         "2203.02155",
     ]
+
+
+def test_refresh_catalog_queues_the_papers_arxiv_could_confirm(club, member):
+    suggest_paper(club=club, suggested_by=member, link="1706.03762", title="A", pitch="p")
+    suggest_paper(
+        club=club, suggested_by=member, link="https://example.org/x", title="B", pitch="p"
+    )
+    paper_for_title("Only a title")
+    DBTaskResult.objects.all().delete()
+
+    out = StringIO()
+    call_command("refresh_catalog", "--limit", "1", stdout=out)
+
+    assert out.getvalue().strip() == "Queued 1 of 2 papers for an arXiv lookup."
+    assert len(queued_refreshes()) == 1
