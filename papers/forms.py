@@ -61,7 +61,10 @@ class SuggestForm(forms.Form):
 
 
 class SuggestionEditForm(forms.ModelForm):
-    """The pitch; the club's takeaway is the organizers' to write."""
+    """The pitch; the club's takeaway and the club's copy of the paper's details (title,
+    authors, year: shown in this club only) are the organizers' to write."""
+
+    ORGANIZER_FIELDS = ("takeaway", "title", "authors", "year")
 
     pitch = OneLineField(
         max_length=500,
@@ -71,15 +74,47 @@ class SuggestionEditForm(forms.ModelForm):
     takeaway = OneLineField(
         max_length=200, required=False, help_text="The club's one-line takeaway, once read."
     )
+    title = OneLineField(
+        max_length=300,
+        required=False,
+        label="Title in this club",
+        help_text="Shown in this club only; leave it empty to use arXiv's.",
+    )
+    authors = OneLineField(max_length=1000, required=False, label="Authors in this club")
 
     class Meta:
         model = Suggestion
-        fields = ["pitch", "takeaway"]
+        fields = ["pitch", "takeaway", "title", "authors", "year"]
 
     def __init__(self, *args, organizer: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not organizer:
-            del self.fields["takeaway"]
+            for name in self.ORGANIZER_FIELDS:
+                del self.fields[name]
+            return
+        paper = self.instance.paper
+        self.fields["year"].widget.attrs.update(min=1900, max=2100)
+        if paper.from_arxiv:
+            self.fields["title"].help_text = f"Blank: arXiv's title, “{paper.title}”."
+            self.fields["authors"].help_text = "Blank: arXiv's author list."
+        else:
+            self.fields["title"].required = True
+            self.fields["title"].help_text = "arXiv has not confirmed this paper yet."
+
+    def clean_year(self):
+        year = self.cleaned_data.get("year")
+        if year is not None and not 1900 <= year <= 2100:
+            raise forms.ValidationError("Give a year between 1900 and 2100.")
+        return year
+
+    def club_details(self):
+        """The club's copy of the details, when the form has those fields (organizers)."""
+        from papers.catalog import ClubDetails
+
+        if "title" not in self.fields:
+            return None
+        data = self.cleaned_data
+        return ClubDetails(data["title"], data["authors"], data["year"])
 
 
 class PollForm(forms.Form):
@@ -137,7 +172,7 @@ class OverrideForm(forms.Form):
             .select_related("paper")
             .order_by("tallies__rank")
         )
-        self.fields["suggestion"].label_from_instance = lambda s: s.paper.title
+        self.fields["suggestion"].label_from_instance = lambda s: s.display_title
 
 
 class TrackForm(forms.Form):
@@ -165,9 +200,10 @@ class TrackEntryAddForm(forms.Form):
             .exclude(state=Suggestion.State.WITHDRAWN)
             .exclude(track_entries__track=track)
             .select_related("paper")
-            .order_by("paper__title")
+            .with_display_details()
+            .order_by("shown_title")
         )
-        self.fields["suggestion"].label_from_instance = lambda s: s.paper.title
+        self.fields["suggestion"].label_from_instance = lambda s: s.display_title
 
 
 LINK_LINE = re.compile(r"^(?:(?P<label>.+?)\s*[:|\u2014\u2013-]?\s+)?(?P<url>https?://\S+)$")

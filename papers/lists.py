@@ -10,8 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.core.validators import URLValidator, ValidationError
-from django.db.models import Max, Prefetch, Q
-from django.db.models.functions import Lower
+from django.db.models import F, Max, Prefetch, Q
 
 from clubs.models import Club
 from paperclub.text import strip_control
@@ -29,6 +28,7 @@ from papers.reading_list import (
     to_bibtex,
     to_markdown,
 )
+from papers.titles import title_keys, title_url_key, titles_match
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ class PlannedPaper:
 
     @property
     def title(self) -> str:
-        if self.paper is not None:
+        # Another club's typed title is not shown: only a row arXiv filled (catalog rule).
+        if self.paper is not None and self.paper.from_arxiv:
             return self.paper.title
         if self.entry.title:
             return self.entry.title
@@ -96,8 +97,8 @@ class ImportPlan:
 
 
 def title_key(title: str) -> str:
-    """The catalog key of a paper known only by its title: "title:" and the folded words."""
-    return "title:" + " ".join(title.casefold().split())[:490]
+    """The catalog key (Paper.url_key) of a paper known only by its title."""
+    return title_url_key(title)
 
 
 def arxiv_details(arxiv_id: str) -> arxiv.ArxivMetadata:
@@ -159,10 +160,13 @@ def plan_import(*, club: Club, text: str) -> ImportPlan:
     by_title: dict[str, Paper] = {}
     bare_titles = {e.title for e in entries if _catalog_key(e)[0] == "title"}
     if bare_titles:
-        lowered = Paper.objects.annotate(lowered=Lower("title"))
-        matches = lowered.filter(lowered__in=[t.lower() for t in bare_titles])
-        for paper in matches.order_by("arxiv_id", "id")[:MAX_MATCHES]:
-            by_title.setdefault(title_key(paper.title), paper)
+        # The catalog's title keys (papers.catalog), in one indexed query; an arXiv row first.
+        keys = {key for title in bare_titles for key in title_keys(title)}
+        matches = Paper.objects.filter(Q(title_key__in=keys) | Q(short_title_key__in=keys))
+        for paper in matches.order_by(F("fetched_at").desc(nulls_last=True), "id")[:MAX_MATCHES]:
+            for title in bare_titles:
+                if titles_match(title, paper.title):
+                    by_title.setdefault(title_key(title), paper)
 
     suggestions = {
         s.paper_id: s
@@ -328,11 +332,12 @@ def _export_item(suggestion: Suggestion, absolute: Callable[[str], str]) -> Expo
             materials.append(Material(label="Notes", url=absolute(meeting.get_absolute_url())))
         materials += [Material(label=m.title, url=m.url) for m in meeting.materials.all()]
     return ExportItem(  # to_markdown drops repeated links
-        title=paper.title,
+        # The club's copy of the details (Suggestion.display_title), not another club's.
+        title=suggestion.display_title,
         arxiv_id=paper.arxiv_id,
         url=paper.link,
-        authors=paper.authors,
-        year=paper.year,
+        authors=suggestion.display_authors,
+        year=suggestion.display_year,
         takeaway=suggestion.takeaway,
         materials=tuple(materials),
         section="",

@@ -11,9 +11,9 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text, multi_line, one_line
-from papers import arxiv, ranked
+from papers import arxiv, catalog, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
-from papers.lists import ImportPlan, PlannedPaper, plan_import, title_key
+from papers.lists import ImportPlan, PlannedPaper, plan_import
 from papers.models import (
     REASON_MAX,
     TEXT_MAX,
@@ -28,6 +28,7 @@ from papers.models import (
     TrackEntry,
     Vote,
 )
+from papers.titles import TITLE_URL_PREFIX, title_url_key, titles_match
 
 State = Suggestion.State
 
@@ -106,28 +107,26 @@ def find_paper(link: str) -> Paper | None:
 
 
 @transaction.atomic
-def get_or_create_paper(
-    *, link: str, title: str, authors: str = "", year: int | None = None, abstract: str = ""
-) -> Paper:
-    """The catalog row for `link`, created from the given details when it is new.
+def get_or_create_paper(*, link: str, title: str) -> Paper:
+    """The catalog row for `link`, created when it is new.
 
-    An existing row keeps its details: the catalog is shared by every club.
+    A new row gets the typed title as its stand-in title (its key for matching), nothing
+    else typed: authors and year a member types are their club's (catalog.club_copy), and
+    arXiv fills the row when it can be reached (fetch_paper).
     Side effects: at most one Paper row.
     """
     arxiv_id, url_key = identify_paper(link)
     existing = find_paper(link)
     if existing:
         return existing
-    if not one_line(title):
+    title = one_line(title)
+    if not title:
         raise RuleViolation("Give the paper's title.", status=400)
     url = arxiv_url(arxiv_id) if arxiv_id else link.strip()
     try:
         with transaction.atomic():
             return Paper.objects.create(
                 title=checked_text(title, max_length=300, label="The title"),
-                authors=checked_text(authors, max_length=1000, label="The authors"),
-                year=year,
-                abstract=multi_line(abstract),
                 url=url,
                 arxiv_id=arxiv_id,
                 url_key=url_key,
@@ -141,33 +140,68 @@ def fetch_paper(*, arxiv_id: str) -> Paper:
     """The catalog's paper for an arXiv ID, with title, authors, year and abstract from
     the arXiv API. A paper is fetched once, whichever club suggests it.
 
+    arXiv's details are the shared row's: they replace a title typed while arXiv could not
+    be reached (each club keeps its own copy on its suggestion), and a title-only row of the
+    same paper becomes this one (catalog.merge_papers).
     The request runs outside any transaction, so a slow arXiv holds no locks. Raises
     ArxivError (arXiv unreachable, or no such paper); nothing is written then.
-    Side effects: at most one Paper row created, or its empty details filled.
+    Side effects: at most one Paper row created or filled; title-only rows of the same
+    title merged into it; club copies that only repeat arXiv cleared.
     """
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is not None and paper.fetched_at is not None:
         return paper
-    found = arxiv.fetch_metadata(arxiv_id)
+    return confirm_paper(metadata=arxiv.fetch_metadata(arxiv_id))
+
+
+@transaction.atomic
+def confirm_paper(*, metadata: arxiv.ArxivMetadata, paper: Paper | None = None) -> Paper:
+    """Write what arXiv said about a paper into the catalog: the row with its arXiv ID (or
+    `paper`, a row typed by hand that arXiv turned out to have), as one row.
+
+    Side effects: the Paper row created or its details replaced by arXiv's; `paper` and
+    title-only rows with a matching title merged into it; club copies that only repeat
+    arXiv cleared (catalog.forget_stand_ins).
+    """
     details = {
-        "title": found.title,
-        "authors": found.authors,
-        "year": found.year,
-        "abstract": found.abstract,
+        "title": metadata.title,
+        "authors": metadata.authors,
+        "year": metadata.year,
+        "abstract": metadata.abstract,
+        "url": metadata.url,
     }
-    with transaction.atomic():
-        paper, created = Paper.objects.select_for_update().get_or_create(
-            arxiv_id=arxiv_id,
-            defaults={**details, "url": found.url, "fetched_at": timezone.now()},
+    row = Paper.objects.select_for_update().filter(arxiv_id=metadata.arxiv_id).first()
+    if row is None and paper is not None:
+        row = Paper.objects.select_for_update().filter(pk=paper.pk, arxiv_id__isnull=True).first()
+        if row is not None:
+            row.arxiv_id, row.url_key = metadata.arxiv_id, None
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = Paper.objects.create(
+                    arxiv_id=metadata.arxiv_id, fetched_at=timezone.now(), **details
+                )
+        except IntegrityError:
+            row = Paper.objects.select_for_update().get(arxiv_id=metadata.arxiv_id)
+    if row.fetched_at is None or row.arxiv_id != metadata.arxiv_id or row.title != metadata.title:
+        for field, value in details.items():
+            setattr(row, field, value)
+        row.fetched_at = row.fetched_at or timezone.now()
+        row.save()
+    duplicates = [
+        duplicate
+        for duplicate in catalog.matching_title(row.title).filter(
+            arxiv_id__isnull=True, url_key__startswith=TITLE_URL_PREFIX
         )
-        if not created and paper.fetched_at is None:
-            # Someone typed the details by hand earlier: keep what they typed.
-            for field, value in details.items():
-                if not getattr(paper, field) and value:
-                    setattr(paper, field, value)
-            paper.fetched_at = timezone.now()
-            paper.save()
-    return paper
+        if titles_match(duplicate.title, row.title)
+    ]
+    if paper is not None and paper.pk != row.pk and paper.pk not in {d.pk for d in duplicates}:
+        # arXiv named this row's paper by its ID: it is the same paper, whatever its title.
+        duplicates += Paper.objects.filter(pk=paper.pk, arxiv_id__isnull=True)
+    for duplicate in duplicates:
+        catalog.merge_papers(survivor=row, duplicate=duplicate)
+    catalog.forget_stand_ins(row)
+    return row
 
 
 @transaction.atomic
@@ -183,28 +217,49 @@ def suggest_paper(
 ) -> Suggestion:
     """Put a paper on the club's list.
 
+    What the member typed (title, authors, year) is the club's copy of the paper's details
+    (catalog.club_copy), shown in this club only; the shared row only arXiv fills. A paper
+    arXiv has not confirmed yet is looked up again in the background (papers.tasks).
     Refuses a paper the club already has (open, chosen or read) with DuplicateSuggestion.
     A paper withdrawn earlier is reopened with the new pitch and suggester.
-    Side effects: at most one Paper row and one Suggestion row.
+    Side effects: at most one Paper row and one Suggestion row; a refresh task queued.
     """
+    from papers.tasks import queue_refresh
+
     pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("Say in a sentence why the club should read this.", status=400)
-    paper = get_or_create_paper(link=link, title=title, authors=authors, year=year)
+    paper = get_or_create_paper(link=link, title=title)
     existing = Suggestion.objects.select_for_update().filter(club=club, paper=paper).first()
+    if existing and existing.state != State.WITHDRAWN:
+        raise DuplicateSuggestion(existing)
+    copy = catalog.club_copy(
+        paper,
+        title=checked_text(title, max_length=300, label="The title"),
+        authors=checked_text(authors, max_length=1000, label="The authors"),
+        year=year,
+    )
+    if existing and not any(copy.values()):
+        # Suggested again without details: the club's copy from before stays.
+        copy = {"title": existing.title, "authors": existing.authors, "year": existing.year}
+    if not paper.from_arxiv:
+        if not copy["title"]:
+            # The catalog's title for it was typed by another club: this club types its own.
+            raise RuleViolation("Give the paper's title.", status=400)
+        queue_refresh(paper)
     if existing:
-        if existing.state != State.WITHDRAWN:
-            raise DuplicateSuggestion(existing)
         existing.state = State.OPEN
         existing.pitch = pitch
         existing.suggested_by = suggested_by
         existing.created_at = timezone.now()
+        for field, value in copy.items():
+            setattr(existing, field, value)
         existing.save()
         return existing
     try:
         with transaction.atomic():
             return Suggestion.objects.create(
-                club=club, paper=paper, suggested_by=suggested_by, pitch=pitch
+                club=club, paper=paper, suggested_by=suggested_by, pitch=pitch, **copy
             )
     except IntegrityError:
         raise DuplicateSuggestion(Suggestion.objects.get(club=club, paper=paper)) from None
@@ -212,16 +267,37 @@ def suggest_paper(
 
 @transaction.atomic
 def edit_suggestion(
-    *, suggestion: Suggestion, pitch: str, takeaway: str | None = None
+    *,
+    suggestion: Suggestion,
+    pitch: str,
+    takeaway: str | None = None,
+    details: catalog.ClubDetails | None = None,
 ) -> Suggestion:
-    """Change the pitch (and the club's takeaway). Side effects: updates the Suggestion."""
+    """Change the pitch, and (organizers) the club's takeaway and the club's copy of the
+    paper's details: blank title or authors follow arXiv's. The shared row is untouched.
+    Side effects: updates the Suggestion.
+    """
     pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("The pitch cannot be empty.", status=400)
     suggestion.pitch = pitch
     if takeaway is not None:
         suggestion.takeaway = checked_text(takeaway, max_length=TAKEAWAY_MAX, label="The takeaway")
-    suggestion.save(update_fields=["pitch", "takeaway", "updated_at"])
+    if details is not None:
+        paper = suggestion.paper
+        copy = catalog.club_copy(
+            paper,
+            title=checked_text(details.title, max_length=300, label="The title"),
+            authors=checked_text(details.authors, max_length=1000, label="The authors"),
+            year=details.year,
+        )
+        if not paper.from_arxiv and not copy["title"]:
+            raise RuleViolation(
+                "Give the paper's title: arXiv has not confirmed this paper yet.", status=400
+            )
+        for field, value in copy.items():
+            setattr(suggestion, field, value)
+    suggestion.save(update_fields=["pitch", "takeaway", "title", "authors", "year", "updated_at"])
     return suggestion
 
 
@@ -414,14 +490,14 @@ def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
         return ""
     if first.earlier_ballots != second.earlier_ballots:
         return (
-            f"“{first.paper.title}” and “{second.paper.title}” tied on {first.vote_count} "
-            f"votes; “{first.paper.title}” had stood in fewer earlier polls "
+            f"“{first.display_title}” and “{second.display_title}” tied on {first.vote_count} "
+            f"votes; “{first.display_title}” had stood in fewer earlier polls "
             f"({first.earlier_ballots} against {second.earlier_ballots})."
         )
     return (
-        f"“{first.paper.title}” and “{second.paper.title}” tied on {first.vote_count} votes "
+        f"“{first.display_title}” and “{second.display_title}” tied on {first.vote_count} votes "
         f"and on earlier polls ({first.earlier_ballots}); "
-        f"“{first.paper.title}” was suggested first."
+        f"“{first.display_title}” was suggested first."
     )
 
 
@@ -460,7 +536,7 @@ def _count_ranked(poll: Poll):
         .values_list("membership_id", "suggestion_id")
     ):
         ballots.setdefault(membership_id, []).append(suggestion_id)
-    names = {pk: c.paper.title for pk, c in by_pk.items()}
+    names = {pk: c.display_title for pk, c in by_pk.items()}
     _label, _about, method = ranked.METHODS[poll.method]
     result = method(
         list(by_pk),
@@ -590,7 +666,7 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     poll.save(
         update_fields=["closed_at", "closed_by", "winner", "tie_break_applied", "result_detail"]
     )
-    result = f"“{winner.paper.title}” won." if winner else "No votes."
+    result = f"“{winner.display_title}” won." if winner else "No votes."
     announce(poll.club, f"{poll.club.name}: the poll closed. {result}")
     if winner:
         schedule_meeting(
@@ -770,7 +846,7 @@ def add_to_track(
         raise RuleViolation("That paper was taken off the club's list.", status=400)
     Track.objects.select_for_update().get(pk=track.pk)
     if TrackEntry.objects.filter(track=track, suggestion=suggestion).exists():
-        raise RuleViolation(f"“{suggestion.paper.title}” is already in this track.")
+        raise RuleViolation(f"“{suggestion.display_title}” is already in this track.")
     last = TrackEntry.objects.filter(track=track).aggregate(last=Max("position"))["last"]
     return TrackEntry.objects.create(
         track=track,
@@ -886,11 +962,14 @@ def import_reading_list(*, club: Club, text: str, imported_by) -> ImportPlan:
 
 
 def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> None:
+    from papers.tasks import queue_refresh
+
     for planned in plan.papers:
         entry = planned.entry
         suggestion = planned.suggestion
         if suggestion is None:
             paper = planned.paper or _imported_paper(planned)
+            queue_refresh(paper)  # arXiv confirms it (or finds it by title) in the background
             takeaway = one_line(entry.takeaway)[:TAKEAWAY_MAX]
             suggestion = Suggestion.objects.create(
                 club=club,
@@ -898,6 +977,8 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
                 suggested_by=imported_by,
                 pitch=takeaway or IMPORTED_PITCH,
                 takeaway=takeaway,
+                # The list's title is the club's copy (catalog.club_copy).
+                **catalog.club_copy(paper, title=one_line(planned.title)),
             )
             set_paper_links(
                 suggestion=suggestion,
@@ -915,6 +996,7 @@ def _imported_paper(planned: PlannedPaper) -> Paper:
     fields = {"title": title}
     if details is not None:
         fields.update(
+            title=details.title,
             authors=details.authors,
             year=details.year,
             abstract=details.abstract,
@@ -927,4 +1009,4 @@ def _imported_paper(planned: PlannedPaper) -> Paper:
     try:
         return Paper.objects.create(url=entry.url, url_key=normalize_url(entry.url), **fields)
     except ValueError:  # no link, or one that is not a URL: the title is the key
-        return Paper.objects.create(url="", url_key=title_key(title), **fields)
+        return Paper.objects.create(url="", url_key=title_url_key(title), **fields)

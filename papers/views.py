@@ -14,7 +14,7 @@ from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
 from paperclub.text import strip_control
-from papers import arxiv, ranked, services
+from papers import arxiv, catalog, ranked, services
 from papers.access import (
     poll_for_reader,
     suggestion_for_editor,
@@ -49,16 +49,21 @@ def _duplicate_url(suggestion: Suggestion) -> str:
 
 
 def _autofill(form: SuggestForm) -> None:
-    """No title typed: take the paper's details from the catalog, or from arXiv. When arXiv
-    cannot answer, the form says so and keeps everything the member typed."""
+    """An arXiv paper the catalog has not had confirmed: ask arXiv now, so the shared row
+    holds arXiv's details whatever the member typed. When arXiv cannot answer, a form
+    without a title says so; one with a title goes on (papers.tasks asks again later)."""
     arxiv_id, _ = services.identify_paper(form.cleaned_data["link"])
-    if not arxiv_id or services.find_paper(form.cleaned_data["link"]) is not None:
+    if not arxiv_id:
+        return
+    known = services.find_paper(form.cleaned_data["link"])
+    if known is not None and known.from_arxiv:
         return
     try:
         services.fetch_paper(arxiv_id=arxiv_id)
     except arxiv.ArxivError as error:
-        form.require_title()
-        form.add_error("title", error.message)
+        if not form.cleaned_data["title"] and known is None:
+            form.require_title()
+            form.add_error("title", error.message)
 
 
 @require_POST
@@ -68,7 +73,7 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     form = SuggestForm(request.POST)
     duplicate_url = ""
-    if form.is_valid() and not form.cleaned_data["title"]:
+    if form.is_valid():
         _autofill(form)
     if form.is_valid():
         try:
@@ -82,7 +87,7 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             if not request.htmx:
-                messages.success(request, f"“{suggestion.paper.title}” is on the list.")
+                messages.success(request, f"“{suggestion.display_title}” is on the list.")
                 return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
             context = {
                 "club": access.club,
@@ -107,7 +112,11 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @rate_limit("link_check")
 def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
-    """As-you-type feedback on the link field: what paper it is, and whether the club has it."""
+    """As-you-type feedback on the link field: what paper it is, and whether the club has it.
+
+    It shows what arXiv said about the paper, or the club's own copy of a paper it has; a
+    paper typed by hand in another club shows nothing of what that club typed.
+    """
     access = club_for_member(request, slug)
     link = request.POST.get("link", "").strip()
     context = {"club": access.club, "link": link}
@@ -119,30 +128,31 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             context["arxiv_id"] = arxiv_id
             paper = services.find_paper(link)
-            if arxiv_id and (paper is None or paper.fetched_at is None):
+            if arxiv_id and (paper is None or not paper.from_arxiv):
                 try:
                     paper = services.fetch_paper(arxiv_id=arxiv_id)
                 except arxiv.ArxivError as error:
                     context["arxiv_problem"] = error.message
-            context["paper"] = paper
-            if paper is not None:
+            existing = (
+                Suggestion.objects.filter(club=access.club, paper=paper)
+                .select_related("suggested_by", "paper", "club")
+                .first()
+                if paper
+                else None
+            )
+            if paper is not None and paper.from_arxiv:
+                context["paper"] = catalog.SharedDetails.of(paper)
                 # Only the fields the member left empty are filled (the page, too, fills
                 # only a field nobody has typed in since the lookup started).
-                context["fill"] = paper
+                context["fill"] = context["paper"]
                 context["fill_fields"] = {
                     name
                     for name in ("title", "authors", "year")
                     if not request.POST.get(name, "").strip()
                 }
-            existing = (
-                Suggestion.objects.filter(club=access.club, paper=paper)
-                .exclude(state=Suggestion.State.WITHDRAWN)
-                .select_related("suggested_by")
-                .first()
-                if paper
-                else None
-            )
-            if existing is not None:
+            elif existing is not None:
+                context["paper"] = catalog.SharedDetails.of_suggestion(existing)
+            if existing is not None and existing.state != Suggestion.State.WITHDRAWN:
                 context["problem"] = services.duplicate_message(existing)
                 context["duplicate_url"] = _duplicate_url(existing)
     return render(request, f"{CLUB_PAGE}#link-feedback", context)
@@ -162,6 +172,7 @@ def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 suggestion=suggestion,
                 pitch=form.cleaned_data["pitch"],
                 takeaway=form.cleaned_data.get("takeaway"),
+                details=form.club_details(),
             )
         except RuleViolation as error:
             form.add_error(None, error.message)
@@ -182,7 +193,7 @@ def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     except RuleViolation as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"“{suggestion.paper.title}” was taken off the list.")
+        messages.success(request, f"“{suggestion.display_title}” was taken off the list.")
     return redirect(access.club)
 
 
@@ -341,7 +352,7 @@ def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if poll.winner:
-            messages.success(request, f"The poll is closed: “{poll.winner.paper.title}” won.")
+            messages.success(request, f"The poll is closed: “{poll.winner.display_title}” won.")
         else:
             messages.info(request, "The poll is closed. No votes were cast, so no paper won.")
     return redirect(reverse("papers:poll", args=[access.club.slug, poll.pk]))
@@ -387,7 +398,7 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
             .exclude(state=Suggestion.State.WITHDRAWN)
             .matching(query)
             .select_related("paper")
-            .order_by("paper__title", "id")[: SEARCH_RESULTS + 1]
+            .order_by("shown_title", "id")[: SEARCH_RESULTS + 1]
         )
     context = {
         "club": access.club,
@@ -519,7 +530,7 @@ def track_entry_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except RuleViolation as error:
             form.add_error("suggestion", error.message)
         else:
-            messages.success(request, f"“{entry.suggestion.paper.title}” added to the track.")
+            messages.success(request, f"“{entry.suggestion.display_title}” added to the track.")
             return redirect(f"{track.get_absolute_url()}#entry-{entry.pk}")
     context = _track_context(access, track, add_form=form)
     return render(request, "papers/track_detail.html", context, status=form_status(form))
@@ -563,7 +574,7 @@ def track_entry_move(request: HttpRequest, slug: str, pk: int, entry_pk: int) ->
 def track_entry_remove(request: HttpRequest, slug: str, pk: int, entry_pk: int) -> HttpResponse:
     _access, entry = track_entry_for_organizer(request, slug, pk, entry_pk)
     services.remove_track_entry(entry=entry)
-    messages.success(request, f"“{entry.suggestion.paper.title}” taken out of the track.")
+    messages.success(request, f"“{entry.suggestion.display_title}” taken out of the track.")
     return redirect(entry.track)
 
 

@@ -45,7 +45,8 @@ def notes_feed_id(club) -> str:
 
 
 def _papers(meeting: Meeting) -> list:
-    return [s.paper for s in meeting.suggestions.all()]
+    """The session's papers, each as its club shows it (Suggestion.display_title)."""
+    return list(meeting.suggestions.all())
 
 
 def meeting_event(meeting: Meeting, absolute) -> Event:
@@ -59,7 +60,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     event.add("last-modified", meeting.updated_at)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
-    titles = "; ".join(p.title for p in papers)
+    titles = "; ".join(p.display_title for p in papers)
     event.add("summary", one_line(f"{meeting.club.name} #{meeting.number}: {titles}"))
     event.add("status", "CANCELLED" if meeting.state == Meeting.State.CANCELLED else "CONFIRMED")
     place_url = web_url(meeting.place_url)
@@ -69,7 +70,7 @@ def meeting_event(meeting: Meeting, absolute) -> Event:
     url = absolute(meeting.get_absolute_url())
     event.add("url", url)
     # Text values are escaped by icalendar (";", ",", "\\", line breaks); each row is one line.
-    rows = [f"{p.title} — {p.link}" for p in papers]
+    rows = [f"{p.display_title} — {web_url(p.display_link)}" for p in papers]
     if place_url:
         rows.append(f"Join: {place_url}")
     rows += [f"{m.title}: {web_url(m.url)}" for m in meeting.materials.all() if web_url(m.url)]
@@ -131,7 +132,7 @@ class NotesFeed(Feed):
         )
 
     def item_title(self, meeting):
-        titles = "; ".join(p.title for p in _papers(meeting))
+        titles = "; ".join(p.display_title for p in _papers(meeting))
         return one_line(f"#{meeting.number}: {titles}")
 
     def item_link(self, meeting):

@@ -55,7 +55,7 @@ class MeetingForm(forms.Form):
                 .select_related("paper")
                 .order_by("paper__title")
             )
-            self.fields["suggestions"].label_from_instance = lambda s: s.paper.title
+            self.fields["suggestions"].label_from_instance = lambda s: s.display_title
 
     def slot(self) -> dict:
         """When, how long, where and who: what scheduling and editing both take."""
@@ -86,7 +86,7 @@ class NotesForm(forms.Form):
         self.suggestions = list(suggestions)
         for suggestion in self.suggestions:
             self.fields[f"takeaway{suggestion.pk}"] = OneLineField(
-                label=f"One-line takeaway: {suggestion.paper.title}",
+                label=f"One-line takeaway: {suggestion.display_title}",
                 required=False,
                 max_length=200,
                 initial=suggestion.takeaway,

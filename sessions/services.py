@@ -183,7 +183,7 @@ def _place(name: str) -> str:
 
 
 def _describe(meeting: Meeting) -> str:
-    papers = "; ".join(s.paper.title for s in meeting.suggestions.select_related("paper"))
+    papers = "; ".join(s.display_title for s in meeting.suggestions.select_related("paper"))
     local = timezone.localtime(meeting.starts_at, meeting.club.tz)
     return (
         f"#{meeting.number} {papers}, {local:%a %d %b %Y %H:%M} ({meeting.club.time_zone}) "

@@ -121,7 +121,7 @@ def _finish(task_, args: tuple, attempt: int, outcome: tuple[int, int]) -> int:
 
 
 def _meeting_summary(meeting: Meeting) -> str:
-    papers = "; ".join(s.paper.title for s in meeting.suggestions.all())
+    papers = "; ".join(s.display_title for s in meeting.suggestions.all())
     return f"{meeting.club.name} #{meeting.number}: {papers}"
 
 

@@ -170,7 +170,7 @@ ENDPOINTS = {
     "suggest check (htmx)": Endpoint(
         "member",
         club_url("papers:suggest_check"),
-        7,
+        6,
         "POST",
         {"link": "https://example.org/1/0"},
         HTMX,

@@ -114,15 +114,32 @@ def test_suggest_when_arxiv_fails_keeps_the_input_and_writes_nothing(
     assert (Paper.objects.count(), Suggestion.objects.count()) == (0, 0)
 
 
-def test_suggest_with_title_typed_does_not_ask_arxiv(member_client, club, arxiv_api):
+def test_suggest_with_title_typed_keeps_it_for_the_club_and_arxivs_for_the_catalog(
+    member_client, club, arxiv_api
+):
     member_client.post(
         reverse("papers:suggest", args=[club.slug]),
         {"link": "2005.14165", "title": "GPT-3", "pitch": "Few-shot."},
         **HTMX,
     )
 
-    assert arxiv_api.requests == []
-    assert Suggestion.objects.get().paper.title == "GPT-3"
+    suggestion = Suggestion.objects.get()
+    assert len(arxiv_api.requests) == 1
+    assert suggestion.paper.title == "Language Models are Few-Shot Learners"
+    assert suggestion.paper.from_arxiv
+    assert suggestion.display_title == "GPT-3"
+
+
+def test_suggest_with_arxivs_title_typed_follows_arxiv(member_client, club, arxiv_api):
+    member_client.post(
+        reverse("papers:suggest", args=[club.slug]),
+        {"link": "2005.14165", "title": "language models are few-shot learners", "pitch": "p"},
+        **HTMX,
+    )
+
+    suggestion = Suggestion.objects.get()
+    assert suggestion.title == ""
+    assert suggestion.display_title == "Language Models are Few-Shot Learners"
 
 
 def test_arxiv_down_on_the_check_says_the_title_is_needed(member_client, club):

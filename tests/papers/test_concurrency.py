@@ -252,3 +252,76 @@ def test_many_suggestions_of_the_same_paper_at_once_leave_exactly_one(big_setup)
     ] == []
     assert Paper.objects.filter(arxiv_id="2312.00752").count() == 1
     assert Suggestion.objects.filter(club=club, paper__arxiv_id="2312.00752").count() == 1
+
+
+# ---------- Merging two catalog rows while members vote ----------
+
+
+@pytest.fixture
+def two_rows(django_user_model):
+    from django.utils import timezone
+
+    from papers.models import Paper, Suggestion
+    from papers.titles import title_url_key
+
+    owner = django_user_model.objects.create_user(email="owner@example.com", password="x")
+    club = create_club(creator=owner, name="Race", slug="race")
+    real = Paper.objects.create(
+        arxiv_id="1706.03762",
+        title="Attention Is All You Need",
+        url="https://arxiv.org/abs/1706.03762",
+        fetched_at=timezone.now(),
+    )
+    typed = Paper.objects.create(
+        title="attention is all you need", url_key=title_url_key("attention is all you need")
+    )
+    by_id = Suggestion.objects.create(club=club, paper=real, suggested_by=owner, pitch="p")
+    by_title = Suggestion.objects.create(
+        club=club, paper=typed, suggested_by=owner, pitch="p", title="attention"
+    )
+    members = [
+        join_club(
+            club=club,
+            user=django_user_model.objects.create_user(email=f"m{i}@example.com", password="x"),
+        )
+        for i in range(12)
+    ]
+    poll = open_poll(club=club, opened_by=owner, budget=3)
+    return poll, real, typed, by_id, by_title, members
+
+
+def test_votes_cast_while_two_rows_merge_are_all_kept_once(two_rows):
+    from papers.catalog import merge_papers
+
+    poll, real, typed, by_id, by_title, members = two_rows
+
+    def voter(membership, suggestion):
+        return lambda: set_vote(
+            poll=poll, membership=membership, suggestion=suggestion, approve=True
+        )
+
+    votes = [voter(m, by_title if i % 2 else by_id) for i, m in enumerate(members)]
+    results = run_together([*votes, lambda: merge_papers(survivor=real, duplicate=typed)])
+
+    merged = results[-1]
+    assert merged == real
+    cast = [r for r in results[:-1] if not isinstance(r, Exception)]
+    # A vote for the title row either landed before the merge (and moved) or found the
+    # row gone; none is lost once counted, none is counted twice.
+    assert Vote.objects.filter(poll=poll).count() == len(cast)
+    assert set(Vote.objects.filter(poll=poll).values_list("suggestion", flat=True)) == {by_id.pk}
+    assert len(cast) >= len(members) // 2  # the votes for the arXiv row all land
+
+
+def test_two_merges_of_one_pair_make_one_row(two_rows):
+    from papers.catalog import CatalogConflict, merge_papers
+    from papers.models import Paper, Suggestion
+
+    _poll, real, typed, by_id, _by_title, _members = two_rows
+
+    results = run_together([lambda: merge_papers(survivor=real, duplicate=typed)] * 2)
+
+    assert sorted(type(r).__name__ for r in results) == ["CatalogConflict", "Paper"]
+    assert isinstance(next(r for r in results if isinstance(r, Exception)), CatalogConflict)
+    assert list(Paper.objects.values_list("pk", flat=True)) == [real.pk]
+    assert list(Suggestion.objects.values_list("pk", flat=True)) == [by_id.pk]
