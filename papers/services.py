@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
-from paperclub.text import checked_text, multi_line, one_line
+from paperclub.text import checked_text, one_line
 from papers import arxiv, catalog, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.lists import ImportPlan, PlannedPaper, plan_import
