@@ -2,7 +2,9 @@
 
 The suggest form calls `fetch_metadata` to fill itself in when a member pastes an arXiv ID.
 Every failure ends in an `ArxivError` whose `message` can be shown to the member as it is;
-nothing is cached here (the catalog keeps what it fetched in the Paper row).
+lookups by ID are not cached here (the catalog keeps what it fetched in the Paper row).
+`search_title` finds the arXiv paper of a title typed without a link; its answers (found or
+not) are kept in the Django cache, so a preview and the import after it ask once.
 """
 
 import http.client
@@ -18,8 +20,10 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
+from django.core.cache import cache
 
 from papers.identifiers import arxiv_url, normalize_arxiv_id
+from papers.titles import title_key, titles_match, without_nickname
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,67 @@ def fetch_metadata(arxiv_id: str, *, timeout: float | None = None) -> ArxivMetad
     except _FAILURES as error:
         logger.warning("arXiv lookup of %s failed: %r", arxiv_id, error)
         raise ArxivUnavailable() from error
+
+
+SEARCH_RESULTS = 5  # entries asked for per title: the real paper is among the first
+SEARCH_CACHE_SECONDS = 24 * 3600
+_NOT_FOUND = "not-found"  # cached for a title arXiv has no confident match for
+_SEARCH_WORDS = re.compile(r"[^\W_]+")
+SEARCH_WORDS_MAX = 30
+
+
+def search_title(title: str, *, timeout: float | None = None) -> ArxivMetadata | None:
+    """The arXiv paper whose title is `title`, or None when arXiv has none that matches.
+
+    Asks for the titles arXiv finds with every word of `title` (``ti:"…"``, at most
+    SEARCH_RESULTS entries) and accepts one only when its normalized title matches
+    (papers.titles.titles_match), so a near miss is no match. The answer, found or not, is
+    cached for a day under the title's key. Raises ArxivUnavailable when arXiv cannot be
+    reached or answers with something that is not a feed (nothing is cached then); waits
+    at most about twice `timeout` (default ``settings.ARXIV_TIMEOUT``).
+    Side effects: at most one HTTP request to ``settings.ARXIV_API_URL``; the cache entry.
+    """
+    key = title_key(title)
+    # "InstructGPT: Training …" is searched as "Training …", which also finds a title that
+    # has the nickname ("BERT: Pre-training …" contains "Pre-training …").
+    phrase = without_nickname(title or "") or title or ""
+    words = _SEARCH_WORDS.findall(phrase)[:SEARCH_WORDS_MAX]
+    if not key or not words:
+        return None
+    cache_key = f"arxiv:title:{key[:200]}"
+    cached = cache.get(cache_key)
+    if cached == _NOT_FOUND:
+        return None
+    if isinstance(cached, ArxivMetadata):
+        return cached
+    if timeout is None:
+        timeout = settings.ARXIV_TIMEOUT
+    query = {"search_query": f'ti:"{" ".join(words)}"', "max_results": SEARCH_RESULTS}
+    url = f"{settings.ARXIV_API_URL}?{urlencode(query)}"
+    try:
+        status, body = _download(url, timeout)
+        found = _matching_entry(body, status, title)
+    except _FAILURES as error:
+        logger.warning("arXiv title search for %r failed: %r", title[:80], error)
+        raise ArxivUnavailable() from error
+    cache.set(cache_key, found or _NOT_FOUND, SEARCH_CACHE_SECONDS)
+    return found
+
+
+def _matching_entry(body: bytes, status: int, title: str) -> ArxivMetadata | None:
+    if status != 200:
+        raise ValueError(f"HTTP {status} from a title search")
+    feed = fromstring(body)
+    if feed.tag != f"{_ATOM}feed":
+        raise ValueError(f"{feed.tag} instead of an Atom feed")
+    for entry in feed.iterfind(f"{_ATOM}entry"):
+        entry_id = _text(entry, "id")
+        if entry_id.startswith(_ERROR_ENTRY_ID):
+            return None
+        arxiv_id = normalize_arxiv_id(entry_id)
+        if arxiv_id and titles_match(title, _text(entry, "title")):
+            return _metadata(entry, arxiv_id)
+    return None
 
 
 def _download(url: str, timeout: float) -> tuple[int, bytes]:

@@ -4,11 +4,12 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
 from django.utils import timezone
 
 from papers.identifiers import arxiv_url
+from papers.titles import TITLE_URL_PREFIX, short_title_key, title_key
 
 # Words for search: letters and digits only, so the text can go into a raw tsquery.
 SEARCH_WORD = re.compile(r"[^\W_]+")
@@ -54,6 +55,11 @@ class Paper(models.Model):
     # NULL, not "", for "none": uniqueness applies only to papers that have the key.
     arxiv_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     url_key = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    # The title's normalized key (papers.catalog.title_key), and the key of the title after
+    # a short nickname prefix ("InstructGPT: …"), or "" when it has none: matching a title
+    # against the catalog is one indexed query.
+    title_key = models.CharField(max_length=300, blank=True, db_index=True)
+    short_title_key = models.CharField(max_length=300, blank=True, db_index=True)
     # When title, authors, year and abstract were last filled from the arXiv API:
     # a paper is fetched once, whichever club suggests it.
     fetched_at = models.DateTimeField(null=True, blank=True)
@@ -82,9 +88,29 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        # The keys follow the title whatever changed it; `update_fields` callers that
+        # change the title list "title", and get the keys with it.
+        self.title_key = title_key(self.title)
+        self.short_title_key = short_title_key(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "title" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "title_key", "short_title_key"}
+        super().save(*args, **kwargs)
+
     @property
     def link(self) -> str:
         return arxiv_url(self.arxiv_id) if self.arxiv_id else self.url
+
+    @property
+    def from_arxiv(self) -> bool:
+        """Title, authors, year and abstract came from the arXiv API: every club may see them."""
+        return self.fetched_at is not None
+
+    @property
+    def title_only(self) -> bool:
+        """Known by its title alone: no arXiv ID, no link."""
+        return self.arxiv_id is None and (self.url_key or "").startswith(TITLE_URL_PREFIX)
 
 
 def _count_per_suggestion(rows: models.QuerySet):
@@ -98,6 +124,14 @@ class SuggestionQuerySet(models.QuerySet):
     def matching(self, query: str):
         """Suggestions whose paper matches the search (see PaperQuerySet.matching)."""
         return self.filter(paper__in=Paper.objects.matching(query).values("pk"))
+
+    def with_display_details(self):
+        """`shown_title` and `shown_authors`: the display rule (Suggestion.display_title) in
+        SQL, for ordering and searching."""
+        return self.annotate(
+            shown_title=Coalesce(NullIf("title", models.Value("")), "paper__title"),
+            shown_authors=Coalesce(NullIf("authors", models.Value("")), "paper__authors"),
+        )
 
     def backlog(self):
         """Open suggestions, oldest first."""
@@ -160,6 +194,16 @@ class Suggestion(models.Model):
     suggested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="suggestions"
     )
+    # The club's own copy of the paper's details, shown in this club only; blank: the
+    # catalog's (see `display_title`). Whatever a member types lives here, never on the
+    # shared Paper row, which only arXiv fills.
+    title = models.CharField(
+        max_length=300, blank=True, help_text="The club's title for the paper; blank: arXiv's."
+    )
+    authors = models.CharField(
+        max_length=1000, blank=True, help_text="The club's author list; blank: arXiv's."
+    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
     pitch = models.CharField(max_length=500, help_text="Why should the club read this?")
     takeaway = models.CharField(
         max_length=200, blank=True, help_text="The club's one-line takeaway, once read."
@@ -181,10 +225,37 @@ class Suggestion(models.Model):
                 name="papers_suggestion_state_valid",
             ),
             models.CheckConstraint(condition=~Q(pitch=""), name="papers_suggestion_pitch_required"),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | (Q(year__gte=1900) & Q(year__lte=2100)),
+                name="papers_suggestion_year_plausible",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.paper} ({self.club})"
+        return f"{self.display_title} ({self.club})"
+
+    # The display rule, the one place it is written down. A club sees its own copy of a
+    # paper's details when it has one, else the shared row's. The shared row holds only
+    # what the arXiv API said, plus, for a paper arXiv has not confirmed, the title it was
+    # first typed with, which serves as its key; every suggestion of such a paper carries
+    # its own title (papers.catalog.club_copy), so that title is never shown to another
+    # club. Public clubs get no exception: what any club types stays with that club.
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.paper.title
+
+    @property
+    def display_authors(self) -> str:
+        return self.authors or self.paper.authors
+
+    @property
+    def display_year(self) -> int | None:
+        return self.year or self.paper.year
+
+    @property
+    def display_link(self) -> str:
+        return self.paper.link
 
     @property
     def is_open(self) -> bool:

@@ -75,7 +75,13 @@ class FakeArxivHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         query = parse_qs(urlsplit(self.path).query)
         self.server.requests.append({"query": query, "user_agent": self.headers["User-Agent"]})
-        reply = self.server.replies.get(query.get("id_list", [""])[0], recorded("empty.xml"))
+        # A lookup by ID answers by its id_list; a title search by its search_query.
+        # arXiv's search ignores case, and so does this one.
+        asked = query.get("id_list", query.get("search_query", [""]))[0]
+        replies = {key.casefold(): reply for key, reply in self.server.replies.items()}
+        reply = self.server.replies.get(asked) or replies.get(
+            asked.casefold(), recorded("empty.xml")
+        )
         # Waiting on the stop event lets the fixture end a slow answer at once.
         if reply.delay and self.server.stop.wait(reply.delay):
             return

@@ -15,6 +15,7 @@ from papers.arxiv import (
     ArxivNotFound,
     ArxivUnavailable,
     fetch_metadata,
+    search_title,
 )
 from tests.papers.conftest import FIXTURES, Reply, recorded
 
@@ -263,3 +264,89 @@ def test_env_float_refuses_anything_else(monkeypatch, raw):
 
     with pytest.raises(ImproperlyConfigured):
         env_float("SECONDS", 4.0)
+
+
+# ---------- Looking a paper up by its title ----------
+
+INSTRUCT = "Training language models to follow instructions with human feedback"
+INSTRUCT_QUERY = f'ti:"{INSTRUCT}"'
+
+
+@pytest.fixture
+def title_search(arxiv_api):
+    arxiv_api.replies[INSTRUCT_QUERY] = recorded("search_instructgpt.xml")
+    return arxiv_api
+
+
+def test_search_title_skips_a_near_miss_and_finds_the_paper(title_search):
+    found = search_title(INSTRUCT.lower())
+
+    assert found.arxiv_id == "2203.02155"
+    assert found.title == INSTRUCT
+    assert found.authors == "Long Ouyang, Jeff Wu, Xu Jiang"
+    assert found.year == 2022
+    assert found.url == "https://arxiv.org/abs/2203.02155"
+    assert title_search.requests[0]["query"]["search_query"] == [INSTRUCT_QUERY.lower()]
+    assert title_search.requests[0]["query"]["max_results"] == ["5"]
+
+
+def test_search_title_asks_without_the_nickname(title_search):
+    found = search_title(f"InstructGPT: {INSTRUCT}")
+
+    assert found.arxiv_id == "2203.02155"
+
+
+def test_search_title_answers_none_when_no_title_matches(title_search):
+    # arXiv answers with papers whose titles only share words: none is accepted.
+    title_search.replies['ti:"Training a helpful assistant"'] = recorded("search_instructgpt.xml")
+
+    assert search_title("Training a helpful assistant") is None
+    assert search_title("A paper arXiv does not have at all") is None  # an empty feed
+
+
+def test_search_title_is_cached_found_or_not(title_search):
+    search_title(INSTRUCT)
+    search_title(INSTRUCT.upper() + ".")
+    search_title("A paper arXiv does not have at all")
+    search_title("A paper arXiv does not have at all")
+
+    assert len(title_search.requests) == 2
+
+
+def test_search_title_sends_only_the_words(title_search):
+    assert search_title('Attention" OR au:"Vaswani') is None
+
+    query = title_search.requests[0]["query"]["search_query"][0]
+    assert query == 'ti:"Attention OR au Vaswani"'
+
+
+def test_search_title_sends_nothing_for_a_title_without_words(title_search):
+    assert search_title(" … ") is None
+    assert title_search.requests == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(status=503, body=b"busy"),
+        recorded("garbage.txt"),
+        Reply(delay=5, body=(FIXTURES / "search_instructgpt.xml").read_bytes()),
+    ],
+)
+def test_search_title_says_unavailable_and_caches_nothing(arxiv_api, reply):
+    arxiv_api.replies[INSTRUCT_QUERY] = reply
+
+    started = time.monotonic()
+    with pytest.raises(ArxivUnavailable):
+        search_title(INSTRUCT, timeout=0.5)
+    assert time.monotonic() - started < 2
+
+    arxiv_api.replies[INSTRUCT_QUERY] = recorded("search_instructgpt.xml")
+    assert search_title(INSTRUCT).arxiv_id == "2203.02155"
+
+
+def test_search_title_offline_fails_at_once(settings):
+    started = time.monotonic()
+    with pytest.raises(ArxivUnavailable):
+        search_title(INSTRUCT)
+    assert time.monotonic() - started < 1
