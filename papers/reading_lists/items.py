@@ -393,19 +393,36 @@ def _strip_noise(text: str) -> str:
 
 
 def _split_title(text: str) -> tuple[str, str]:
-    """A plain line's title and the rest: split at the first ":" or dash between them.
+    """A plain line's title and the rest: the longest leading part that reads as a title.
 
-    A colon followed by a Title Case subtitle ("QLoRA: Efficient Finetuning of Quantized
-    LLMs") is part of the title; one followed by an ordinary sentence is not.
+    A colon or a spaced hyphen followed by a Title Case subtitle ("QLoRA: Efficient
+    Finetuning of Quantized LLMs", "RWKV - Reinventing RNNs for the Transformer Era") is part
+    of the title; one followed by an ordinary sentence is not. A short nickname before a
+    colon ("InstructGPT: Training language models …: 40 labelers …") is part of the title
+    when another separator follows: the full title runs to that one.
     """
     splits = list(_SPLIT.finditer(text))
     for i, split in enumerate(splits):
-        if split.group(0).strip() == ":":
-            end = splits[i + 1].start() if i + 1 < len(splits) else len(text)
-            if _is_subtitle(text[split.end() : end]):
+        mark = split.group(0).strip()
+        end = splits[i + 1].start() if i + 1 < len(splits) else len(text)
+        if mark in (":", "-", "–") and _is_subtitle(text[split.end() : end]):  # noqa: RUF001
+            continue
+        if i == 0 and mark == ":" and len(splits) > 1 and _is_nickname(text[: split.start()]):
+            if len(_WORD.findall(text[split.end() : end])) >= 3:
                 continue
         return text[: split.start()], text[split.end() :]
     return text, ""
+
+
+def _is_nickname(text: str) -> bool:
+    """ "InstructGPT", "GPT-4", "Chain-of-Thought": a name of one to three words."""
+    text = _restore(text).strip(" *_")
+    words = text.split()
+    return (
+        0 < len(words) <= 3
+        and len(text) <= 40
+        and all(w[0].isupper() or w[0].isdigit() for w in words)
+    )
 
 
 def _is_subtitle(text: str) -> bool:
@@ -422,10 +439,23 @@ def _clean_title(text: str) -> str:
 
 
 def _clean_takeaway(text: str) -> str:
+    text = _takeaway_text(text)
+    return text if len(text) <= TAKEAWAY_MAX else ""
+
+
+def _takeaway_text(text: str) -> str:
     text = _collapse(_EMPHASIS.sub("", _strip_noise(text)))
     text = _TAKEAWAY_EDGES.sub("", _SEPARATOR_RUN.sub(r"\1", text))
-    text = _collapse(_restore(text))
-    return text if len(text) <= TAKEAWAY_MAX else ""
+    return _collapse(_restore(text))
+
+
+def _takeaway_of(item: "_Item", text: str) -> str:
+    """The takeaway, or "" with the text kept in `item.long_text` when it is too long."""
+    text = _takeaway_text(text)
+    if len(text) > TAKEAWAY_MAX:
+        item.long_text = text
+        return ""
+    return text
 
 
 def _clean_heading(text: str, limit: int) -> str:
@@ -471,6 +501,7 @@ class _Item:
     takeaway: str = ""
     materials: list[Material] = field(default_factory=list)
     links: list[_Link] = field(default_factory=list)
+    long_text: str = ""  # the text after the title when too long for a takeaway
 
 
 def markdown_parser() -> MarkdownIt:
@@ -488,6 +519,9 @@ def markdown_parser() -> MarkdownIt:
 
 
 _MD = markdown_parser()
+_FORMATTING_TAG = re.compile(
+    r"</?(?:a|b|i|em|strong|span|br|u|small|font|mark|cite)(?:\s[^<>]*)?/?>", re.IGNORECASE
+)
 
 
 def inline_tokens(content: str, env: dict | None = None) -> list[Token]:
@@ -554,8 +588,10 @@ def read_inline(
                     notes.append(href)
                 out.append(text)  # not a link we can use (javascript:, a relative path)
             i = end
-        elif kind == "html_inline":  # shown as the text it is, never as HTML
-            out.append("".join(_PROTECT.get(char, char) for char in token.content))
+        elif kind == "html_inline":
+            # Formatting tags copied from a page go; any other tag stays, as text.
+            if not _FORMATTING_TAG.fullmatch(token.content):
+                out.append("".join(_PROTECT.get(char, char) for char in token.content))
         i += 1
     rest = "".join(out)
     ordered = []
@@ -637,20 +673,20 @@ def read_item(links: list[_Link], rest: str) -> _Item:
             if title:
                 others[0] = _Link(text=None, url=candidate.url)
     if title:
-        item.title, item.takeaway = title, _clean_takeaway(text)
+        item.title, item.takeaway = title, _takeaway_of(item, text)
     else:
         text = text.strip()
         emphasis = _LEADING_EMPHASIS.match(text)
         inner = next((group for group in emphasis.groups() if group), "") if emphasis else ""
         if emphasis and _clean_title(inner):
             item.title = _clean_title(inner)
-            item.takeaway = _clean_takeaway(text[emphasis.end() :])
+            item.takeaway = _takeaway_of(item, text[emphasis.end() :])
         else:
             before, after = _split_title(text)
             item.title = _clean_title(before)
             if _is_generic(item.title):
                 item.title = ""
-            item.takeaway = _clean_takeaway(after)
+            item.takeaway = _takeaway_of(item, after)
 
     seen = {_url_key(item.url)} if item.url else set()
     for link in others:

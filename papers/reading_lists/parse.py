@@ -15,8 +15,8 @@ from markdown_it.token import Token
 
 from papers.identifiers import normalize_arxiv_id
 from papers.reading_lists.items import (
-    _MD,
     _LEADING_LINK,
+    _MD,
     _SECTION_MAX,
     _SLOT,
     _SLOTS,
@@ -472,7 +472,8 @@ def _candidates_of_lines(lines: list[Line], section: str, in_list_document: bool
         candidate = _Candidate(line.number, line.raw, item, section, line.words, notes=line.notes)
         candidate.rest = line.rest
         if in_list_document:
-            candidate.reason = "a paragraph of text outside the list."
+            reason = prose_reason(line.words, item) if (item.title or item.arxiv_id) else None
+            candidate.reason = reason or "a paragraph of text outside the list."
         found.append(candidate)
     return found
 
@@ -509,10 +510,8 @@ def _entry(candidate: _Candidate) -> Entry:
             takeaway = description
         else:
             summary = description
-    if not takeaway and not summary:
-        long = _long_takeaway(candidate)
-        if len(long) > TAKEAWAY_MAX:
-            summary = long
+    if item.long_text:
+        summary = f"{item.long_text} {summary}".strip()
     materials, seen = [], {_url_key(item.url)} if item.url else set()
     for material in [*item.materials, *candidate.extra]:
         if item.arxiv_id and normalize_arxiv_id(material.url) == item.arxiv_id:
@@ -534,16 +533,6 @@ def _entry(candidate: _Candidate) -> Entry:
         summary=summary,
         notes=tuple(dict.fromkeys(candidate.notes)),
     )
-
-
-def _long_takeaway(candidate: _Candidate) -> str:
-    """The text after the title that `read_item` dropped for being longer than a takeaway."""
-    words = candidate.words
-    title = candidate.item.title
-    if title and title in words:
-        rest = words[words.index(title) + len(title) :]
-        return rest.strip(" :—–-|·.,;").strip()  # noqa: RUF001
-    return ""
 
 
 def parse_reading_list(text: str, *, base_url: str = "") -> ParsedList:

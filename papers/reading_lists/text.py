@@ -62,9 +62,18 @@ NOT_A_PAPER = "Skipped, not a paper: "
 
 
 def is_title_case(text: str) -> bool:
-    words = [w for w in _WORD.findall(text) if w.lower() not in _SMALL_WORDS]
+    """Most words capitalized, not counting those a sentence capitalizes anyway (the first,
+    and each after a full stop or question mark)."""
+    words = []
+    for match in _WORD.finditer(text):
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in ".?!":
+            continue
+        if match.group(0).lower() not in _SMALL_WORDS:
+            words.append(match.group(0))
     if not words:
-        return False
+        first = _WORD.search(text)
+        return first is not None and first.group(0)[0].isupper()
     capital = sum(1 for w in words if w[0].isupper() or any(c.isupper() for c in w[1:]))
     return capital / len(words) >= 0.6
 
@@ -110,13 +119,16 @@ def prose_reason(text: str, item: _Item, *, emphasized: bool = False) -> str | N
         and not title_case
     ):
         return "a paragraph of prose."
+    # The title's own words decide: "Title: takeaway" may have a sentence after the colon.
     title_words = _WORD.findall(item.title)
-    if len(title_words) > 20 and not title_case:
+    own = {word.lower() for word in title_words}
+    whole_line = not item.takeaway and not item.long_text
+    if not title_case and len(title_words) > 20:
         return "a sentence, not a title."
     if (
         not title_case
         and len(title_words) >= 8
-        and (text.rstrip().endswith((".", "!")) or set(lowered) & _PRONOUNS)
+        and ((whole_line and text.rstrip().endswith((".", "!"))) or own & _PRONOUNS)
     ):
         return "a sentence, not a title."
     return None
