@@ -219,6 +219,13 @@ _PARENTHETICAL = re.compile(r"\(([^()]*+)\)")
 _AUTHOR_YEAR = re.compile(r"\bet\s+al\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
 # "( )" and "( , )": brackets that held only links, once the links are taken out.
 _EMPTY_BRACKETS = re.compile(r"\([\s,;|/·]*\)|\[[\s,;|/·]*\]")
+# "2024-01-10: ", "Week 3 - ", "Jan 31, 2024 — ": when the club read it, not the title.
+_LEADING_DATE = re.compile(
+    r"^\s*(?:(?:week|session|day|part)\s*\d{1,3}|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?)"
+    r"\s*[:—–|.-]\s+(?=\S)",  # noqa: RUF001
+    re.IGNORECASE,
+)
 _CLOSING_HASHES = re.compile(r"(?:^|\s)#+$")
 _NEW_TAB = re.compile(r"\(?\s*opens? in (?:a )?new (?:tab|window)\s*\)?", re.IGNORECASE)
 # LaTeX math written in a title: \(\text{REST}^{EM}\) or $\mathcal{O}(n)$, shown as text.
@@ -407,9 +414,10 @@ def _split_title(text: str) -> tuple[str, str]:
         end = splits[i + 1].start() if i + 1 < len(splits) else len(text)
         if mark in (":", "-", "–") and _is_subtitle(text[split.end() : end]):  # noqa: RUF001
             continue
-        if i == 0 and mark == ":" and len(splits) > 1 and _is_nickname(text[: split.start()]):
-            if len(_WORD.findall(text[split.end() : end])) >= 3:
-                continue
+        nickname = i == 0 and mark == ":" and len(splits) > 1
+        nickname = nickname and len(_WORD.findall(text[split.end() : end])) >= 3
+        if nickname and _is_nickname(text[: split.start()]):
+            continue
         return text[: split.start()], text[split.end() :]
     return text, ""
 
@@ -502,6 +510,8 @@ class _Item:
     materials: list[Material] = field(default_factory=list)
     links: list[_Link] = field(default_factory=list)
     long_text: str = ""  # the text after the title when too long for a takeaway
+    authors: str = ""  # from "(Vaswani et al., 2017)"
+    year: int | None = None
 
 
 def markdown_parser() -> MarkdownIt:
@@ -584,14 +594,16 @@ def read_inline(
                 links.append(_Link(text=None if auto else text, url=url))
                 out.append(chr(_SLOT + len(links) - 1))
             else:
-                if notes is not None and href and not _is_web_url(href) and ":" not in href:
+                relative = href and not _is_web_url(href) and ":" not in href
+                if notes is not None and relative:
                     notes.append(href)
-                out.append(text)  # not a link we can use (javascript:, a relative path)
+                words = _restore(text)
+                if not (relative and (_is_generic(words) or _is_material_label(words))):
+                    out.append(text)  # not a link we can use (javascript:, a relative path)
             i = end
-        elif kind == "html_inline":
+        elif kind == "html_inline" and not _FORMATTING_TAG.fullmatch(token.content):
             # Formatting tags copied from a page go; any other tag stays, as text.
-            if not _FORMATTING_TAG.fullmatch(token.content):
-                out.append("".join(_PROTECT.get(char, char) for char in token.content))
+            out.append("".join(_PROTECT.get(char, char) for char in token.content))
         i += 1
     rest = "".join(out)
     ordered = []
@@ -663,6 +675,15 @@ def read_item(links: list[_Link], rest: str) -> _Item:
     elif paper:
         item.url = paper.url
 
+    rest = _LEADING_DATE.sub("", rest, count=1) if _LEADING_DATE.match(rest) else rest
+    for match in _PARENTHETICAL.finditer(rest):
+        inner = _collapse(_restore(_SLOTS.sub(" ", match.group(1))))
+        if _AUTHOR_YEAR.search(inner):
+            years = re.findall(r"\b(?:19|20)\d\d\b", inner)
+            item.year = int(years[-1]) if years else None
+            names = re.sub(r"\b(?:19|20)\d\d\b", "", inner).strip(" ,;")
+            item.authors = names if re.search(r"[^\W\d_]{2}", names) else ""
+            break
     text = _strip_noise(_SLOTS.sub(" ", _without_ids(rest)))
     title = _link_text_title(paper.text) if paper and paper.text is not None else ""
     if not title and item.arxiv_id and others and others[0].leading and others[0].text:
@@ -672,6 +693,11 @@ def read_item(links: list[_Link], rest: str) -> _Item:
             title = _link_text_title(candidate.text)
             if title:
                 others[0] = _Link(text=None, url=candidate.url)
+    if title and paper is not None:
+        # "GPT-2: [Language Models are …](…)": a nickname before the title's link.
+        before = _restore(rest[: paper.position]).strip(" *_")
+        if before.endswith(":") and _is_nickname(before[:-1]):
+            text = text.replace(_strip_noise(rest[: paper.position]), " ", 1)
     if title:
         item.title, item.takeaway = title, _takeaway_of(item, text)
     else:

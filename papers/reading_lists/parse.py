@@ -67,13 +67,13 @@ _IN_ORDER = re.compile(
     r"|reading order)\b",
     re.I,
 )
-_LEADING_DATE = re.compile(
-    r"^(?:(?:week|session|day|part)\s*\d+|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?)"
-    r"\s*[:—–|.-]\s+",  # noqa: RUF001
+_QUESTION_HEADING_WORDS = 5
+# Sections whose items are about the club, not papers.
+_RULES_SECTION = re.compile(
+    r"\b(?:rules|guidelines|code of conduct|faq|about|contact|how (?:it|we|this) works?"
+    r"|logistics|format|contributing|licen[cs]e|acknowledg(?:e)?ments|organi[sz]ers|format)\b",
     re.IGNORECASE,
 )
-_QUESTION_HEADING_WORDS = 5
 _MARKER = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _EMPHASIZED = re.compile(r"\s*(?:\*|_|[\"“„«‘])")  # noqa: RUF001
 # Bullets and numbers of text pasted from a web page, which Markdown does not read as lists.
@@ -295,6 +295,12 @@ class _Reader:
                 notes: list[str] = []
                 links, rest = read_inline(cell.children or [], base_url=self.base_url, notes=notes)
                 words = Line(number, "", links, rest).words
+                if (
+                    name in ("#", "no", "no.", "number", "week", "session", "")
+                    and (words.isdigit() or not words)
+                    and not links
+                ):
+                    continue  # the row's number
                 if name in ("year", "date", "published") and year_line(words[:4] or "x"):
                     year = year_line(words[:4])
                     continue
@@ -442,11 +448,33 @@ def _question_list(nodes: list[_Node]) -> list[str] | None:
     return questions
 
 
-def _candidates_of_lines(lines: list[Line], section: str, in_list_document: bool):
-    """Candidates from paragraph lines: runs of a web page, or one line each."""
+def _lists_papers(block: _Block) -> bool:
+    """Whether a list holds papers (not only rules, links or prose)."""
+    return any(
+        node.has_paper()
+        or (
+            node.item.title
+            and not _rules_section(node.section)
+            and not prose_reason(node.words, node.item)
+        )
+        for node in block.nodes
+    )
+
+
+def _rules_section(section: str) -> bool:
+    return _RULES_SECTION.search(section) is not None
+
+
+def _candidates_of_lines(
+    lines: list[Line], section: str, in_list_document: bool, titles: list[str]
+):
+    """Candidates from paragraph lines: runs of a web page, or one line each. A web page's
+    title is added to `titles`."""
     found: list[_Candidate] = []
     if is_web_copy(lines):
-        runs, skipped = read_runs(lines)
+        runs, skipped, page_title = read_runs(lines)
+        if page_title:
+            titles.append(page_title)
         for run in runs:
             first = run.first
             candidate = _Candidate(first.number, first.raw, run.item, section, first.words)
@@ -501,8 +529,7 @@ def _key(title: str, arxiv_id: str | None, url: str) -> tuple[str, str]:
 
 def _entry(candidate: _Candidate) -> Entry:
     item = candidate.item
-    title = _LEADING_DATE.sub("", item.title) if _LEADING_DATE.match(item.title) else item.title
-    title = title or item.title
+    title = item.title
     takeaway, summary = item.takeaway, ""
     description = " ".join(d for d in candidate.description if d)
     if description:
@@ -528,8 +555,8 @@ def _entry(candidate: _Candidate) -> Entry:
         materials=tuple(materials),
         section=candidate.section,
         sections=(candidate.section,) if candidate.section else (),
-        authors=candidate.authors[:300],
-        year=candidate.year,
+        authors=(candidate.authors or item.authors)[:300],
+        year=candidate.year or item.year,
         summary=summary,
         notes=tuple(dict.fromkeys(candidate.notes)),
     )
@@ -557,13 +584,19 @@ def parse_reading_list(text: str, *, base_url: str = "") -> ParsedList:
     headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
     level_one = [i for i in headings if tokens[i].tag == "h1"]
     title_index = level_one[0] if len(level_one) == 1 and level_one[0] == 0 else None
+    if title_index is None and headings == [0] and tokens[0].markup in ("=", "-"):
+        title_index = 0  # one underlined heading, first: the list's name, whatever its level
     title = heading_text(tokens[1].children or [], TITLE_MAX) if title_index is not None else ""
 
     reader = _Reader(written, text.split("\n"), base_url, env)
     reader.walk(tokens, title_index)
-    in_list_document = any(block.kind == "list" for block in reader.blocks)
+    in_list_document = any(
+        block.kind == "list" and _question_list(block.nodes) is None and _lists_papers(block)
+        for block in reader.blocks
+    )
 
     candidates: list[_Candidate] = []
+    page_titles: list[str] = []
     questions: list[str] = []
     skipped_questions: list[Problem] = []
     for block in reader.blocks:
@@ -580,7 +613,9 @@ def parse_reading_list(text: str, *, base_url: str = "") -> ParsedList:
                 )
             continue
         if block.kind == "lines":
-            candidates += _candidates_of_lines(block.lines, block.section, in_list_document)
+            candidates += _candidates_of_lines(
+                block.lines, block.section, in_list_document, page_titles
+            )
             continue
         asked = _question_list(block.nodes)
         if asked is not None:
@@ -599,6 +634,7 @@ def parse_reading_list(text: str, *, base_url: str = "") -> ParsedList:
             _walk(node, found)
         candidates += found
 
+    title = title or (page_titles[0][:TITLE_MAX] if page_titles else "")
     return _assemble(title, candidates, questions, skipped_questions, text, base_url)
 
 
@@ -614,6 +650,8 @@ def _assemble(title, candidates, questions, skipped_questions, text, base_url) -
         reason = candidate.reason
         if reason is None and (item.title or item.arxiv_id):
             reason = prose_reason(candidate.words, item, emphasized=candidate.emphasized)
+        if reason is None and not (item.arxiv_id or item.url) and _rules_section(candidate.section):
+            reason = f"an item under “{candidate.section}”, about the club."
         if reason is not None:
             entry = _entry(candidate) if (item.title or item.arxiv_id) else None
             skipped.append(Problem(candidate.line, problem_text, NOT_A_PAPER + reason, entry))
@@ -644,7 +682,8 @@ def _assemble(title, candidates, questions, skipped_questions, text, base_url) -
     if in_order and entries and not any(e.section for e in entries):
         track = (title or "Reading order")[:_SECTION_MAX]
         entries = [replace(e, section=track, sections=(track,)) for e in entries]
-    sections = tuple(dict.fromkeys(s for entry in entries for s in entry.sections))
+    used = {s for entry in entries for s in entry.sections}
+    sections = tuple(dict.fromkeys(c.section for c in candidates if c.section in used))
     problems.sort(key=lambda p: p.line)
     skipped.sort(key=lambda p: p.line)
     has_notes = any(e.notes for e in entries)

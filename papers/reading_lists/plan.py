@@ -336,14 +336,10 @@ def plan_import(
         replace(p, found=found[p.entry.line]) if p.entry.line in found and not p.found else p
         for p in planned
     ]
-    new_tracks = tuple(
-        dict.fromkeys(
-            section
-            for p in planned
-            for section in p.new_sections
-            if section.casefold() not in existing_tracks
-        )
-    )
+    wanted = {s.casefold() for p in planned for s in p.new_sections}
+    order = [section_names[s.casefold()] for s in parsed.sections if s.casefold() in wanted]
+    order += [s for p in planned for s in p.new_sections]  # in the order the list gives them
+    new_tracks = tuple(dict.fromkeys(s for s in order if s.casefold() not in existing_tracks))
     problems.sort(key=lambda p: p.line)
     return ImportPlan(
         title=parsed.title,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from papers.reading_lists.items import (
+    _NEW_TAB,
     _SLOTS,
     _SMALL_WORDS,
     _WORD,
@@ -158,7 +159,7 @@ def year_line(text: str) -> int | None:
 
 def link_label(text: str) -> tuple[bool, int | None]:
     """Whether the line is a link's label ("Read on arXiv →"), and a year glued to it."""
-    text = _collapse(text)
+    text = _collapse(_NEW_TAB.sub(" ", text))
     glued = _GLUED_YEAR.match(text)
     year = None
     if glued and glued.group("label") and not glued.group("label")[-1].isdigit():
@@ -215,17 +216,41 @@ def is_web_copy(lines: list[Line]) -> bool:
     return labels >= 2 or years + glued >= 2
 
 
-def read_runs(lines: list[Line]) -> tuple[list[Run], list[tuple[Line, str]]]:
+def read_runs(lines: list[Line]) -> tuple[list[Run], list[tuple[Line, str]], str]:
     """The papers in lines copied from a web page, and the lines that are not papers.
 
     A run starts at a year (or at the first line after a link label) and ends at a link
     label; its first title-like line is the title, a line of names ("Vaswani et al.
-    (Google)") is the authors, the other lines are the description.
+    (Google)") is the authors, the other lines are the description. Lines before the first
+    year are the page's heading: its first line is returned as the page's title.
     """
     runs: list[Run] = []
     skipped: list[tuple[Line, str]] = []
     current: Run | None = None
     pending_year: int | None = None
+    page_title = ""
+    first_year = next((n for n, line in enumerate(lines) if year_line(line.words)), None)
+    if first_year is not None:
+        for line in lines[:first_year]:
+            item = read_item(line.links, line.rest)
+            if item.arxiv_id or item.url:
+                first_year = None  # a paper before the years: no heading to read
+                break
+    if first_year is not None:
+        for n, line in enumerate(lines[:first_year]):
+            words = line.words
+            if n == 0 and len(words) <= 120 and not words.endswith((".", "?", "!")):
+                page_title = words
+                skipped.append((line, "the page's title."))
+            else:
+                skipped.append(
+                    (
+                        line,
+                        prose_reason(words, read_item(line.links, line.rest))
+                        or "the page's introduction.",
+                    )
+                )
+        lines = lines[first_year:]
 
     def finish() -> None:
         nonlocal current
@@ -265,4 +290,4 @@ def read_runs(lines: list[Line]) -> tuple[list[Run], list[tuple[Line, str]]]:
             current.description.append(words)
             current.links.append(line)
     finish()
-    return runs, skipped
+    return runs, skipped, page_title

@@ -287,6 +287,8 @@ def test_title_and_takeaway_lines_without_list_markers():
             "BERT",
             "1810.04805",
             "masked language modelling makes bidirectional pretraining work.",
+            authors="Devlin et al.",
+            year=2018,
         ),
         paper(
             5,
@@ -343,7 +345,7 @@ def test_title_and_takeaway_lines_without_list_markers():
             summary="a long, breathless tour of GPT-4's abilities that argues, across more than "
             "a hundred pages of examples from mathematics, coding, vision, medicine and law, "
             "that the model shows early signs of general intelligence, though nobody outside "
-            "could check",
+            "could check.",
         ),
     ]
 
@@ -353,10 +355,23 @@ def test_pasted_web_text_with_mixed_bullets_bare_links_and_a_duplicate():
 
     assert (parsed.title, parsed.sections) == ("", ())
     assert list(parsed.entries) == [
-        paper(5, "Attention Is All You Need", "1706.03762", "the paper that started it all."),
+        paper(
+            5,
+            "Attention Is All You Need",
+            "1706.03762",
+            "the paper that started it all.",
+            authors="Vaswani et al.",
+            year=2017,
+        ),
         paper(6, "Direct Preference Optimization", "2305.18290", "RLHF without the RL"),
         paper(7, "Language Models are Few-Shot Learners", "2005.14165"),
-        paper(9, "QLoRA: Efficient Finetuning of Quantized LLMs", "2305.14314"),
+        paper(
+            9,
+            "QLoRA: Efficient Finetuning of Quantized LLMs",
+            "2305.14314",
+            authors="Dettmers et al.",
+            year=2023,
+        ),
         # The line under it says how to read it: kept as its takeaway.
         paper(10, "Mistral 7B", "2310.06825", "(read the sliding-window section)"),
         paper(15, "Mixtral of Experts", "2401.04088", "sparse mixture of experts"),
@@ -657,7 +672,8 @@ def test_only_web_links_count():
         "arXiv:1706.03762"
     )
 
-    assert (entry.title, entry.materials) == ("Title slides notes", ())
+    # A relative link to notes is kept as a note; its label is not part of the title.
+    assert (entry.title, entry.materials, entry.notes) == ("Title slides", (), ("notes.md",))
 
 
 def test_empty_list_and_too_many_papers_are_errors():
