@@ -677,7 +677,8 @@ def read_item(links: list[_Link], rest: str) -> _Item:
 
     rest = _LEADING_DATE.sub("", rest, count=1) if _LEADING_DATE.match(rest) else rest
     for match in _PARENTHETICAL.finditer(rest):
-        inner = _collapse(_restore(_SLOTS.sub(" ", match.group(1))))
+        inner = _collapse(_restore(_SLOTS.sub(" ", _without_ids(match.group(1)))))
+        inner = re.sub(r"\barxiv\s*:?", "", inner, flags=re.IGNORECASE).strip()
         if _AUTHOR_YEAR.search(inner):
             years = re.findall(r"\b(?:19|20)\d\d\b", inner)
             item.year = int(years[-1]) if years else None
