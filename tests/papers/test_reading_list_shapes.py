@@ -122,7 +122,10 @@ def test_blog_post_variant_with_mixed_bullets_reference_links_html_and_a_fenced_
     reasons = dict(skipped(parsed))
     assert reasons[13] == "a call to action."
     assert reasons[15] == "part of a citation block (BibTeX)."
-    assert {reasons[22], reasons[23]} == {"a paragraph of text outside the list."}
+    assert (reasons[22], reasons[23]) == (
+        "a footer or signature.",
+        "a paragraph of text outside the list.",
+    )
 
 
 def test_numbered_readme_keeps_slides_recordings_and_discord_links_with_each_paper():
