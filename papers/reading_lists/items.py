@@ -58,6 +58,8 @@ class Entry:
     year: int | None = None
     summary: str = ""  # a description too long to be a takeaway
     notes: tuple[str, ...] = ()  # relative links kept as text, when no base URL was given
+    # Other readings of a "Title: takeaway" line, (title, takeaway), for the catalog to pick.
+    alternatives: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -512,6 +514,7 @@ class _Item:
     long_text: str = ""  # the text after the title when too long for a takeaway
     authors: str = ""  # from "(Vaswani et al., 2017)"
     year: int | None = None
+    alternatives: list[tuple[str, str]] = field(default_factory=list)  # (title, takeaway)
 
 
 def markdown_parser() -> MarkdownIt:
@@ -714,6 +717,12 @@ def read_item(links: list[_Link], rest: str) -> _Item:
             if _is_generic(item.title):
                 item.title = ""
             item.takeaway = _takeaway_of(item, after)
+            # The other places the title could end, for the catalog to confirm one.
+            for split in _SPLIT.finditer(text):
+                other = _clean_title(text[: split.start()])
+                if other and other != item.title:
+                    rest = _takeaway_text(text[split.end() :])
+                    item.alternatives.append((other, rest if len(rest) <= TAKEAWAY_MAX else ""))
 
     seen = {_url_key(item.url)} if item.url else set()
     for link in others:

@@ -559,6 +559,7 @@ def _entry(candidate: _Candidate) -> Entry:
         year=candidate.year or item.year,
         summary=summary,
         notes=tuple(dict.fromkeys(candidate.notes)),
+        alternatives=tuple(item.alternatives) if not item.url and not item.arxiv_id else (),
     )
 
 

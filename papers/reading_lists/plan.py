@@ -221,9 +221,17 @@ def plan_import(
         url = entry.url if len(entry.url) <= LINK_MAX else ""
         entries.append(replace(entry, materials=materials, url=url))
 
-    # Title-only entries: the catalog first, then arXiv, within the lookup budget.
+    # Title-only entries: the catalog first (where the title ends is the catalog's reading
+    # when it knows one of the others), then arXiv, within the lookup budget.
     bare = {e.title for e in entries if _catalog_key(e)[0] == "title" and e.title}
+    bare |= {t for e in entries if e.title in bare for t, _ in e.alternatives}
     by_title = _catalog_by_title(bare)
+    for index, entry in enumerate(entries):
+        if entry.title in by_title or entry.arxiv_id or entry.url:
+            continue
+        known = next(((t, k) for t, k in entry.alternatives if t in by_title), None)
+        if known is not None:
+            entries[index] = replace(entry, title=known[0], takeaway=known[1] or entry.takeaway)
     lookups, arxiv_down = 0, False
     found: dict[int, arxiv.ArxivMetadata] = {}
     for index, entry in enumerate(entries):

@@ -214,3 +214,19 @@ def test_command_shows_where_text_goes_and_what_was_skipped(club, tmp_path):
     assert "Skipped, not a paper: a footer or signature." in text
     assert "Would import 4 papers and 1 new track" in text
     assert Suggestion.objects.count() == 0
+
+
+def test_the_catalog_confirms_where_a_title_ends(club, organizer, dpo):
+    # Read alone, the Title Case words after the hyphen would be part of the title; the
+    # catalog knows the paper by the shorter title, so the line is cut there.
+    text = "- Direct Preference Optimization - Skip The Reward Model: works with pairs\n"
+
+    plan = plan_import(club=club, text=text)
+
+    assert [(p.title, p.entry.takeaway, p.status) for p in plan.papers] == [
+        (
+            "Direct Preference Optimization",
+            "Skip The Reward Model: works with pairs",
+            "already on the list (open)",
+        )
+    ]
