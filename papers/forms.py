@@ -270,6 +270,13 @@ class ImportForm(forms.Form):
             attrs={"accept": ".md,.markdown,.txt,text/plain,text/markdown"}
         ),
     )
+    base_url = forms.URLField(
+        required=False,
+        max_length=500,
+        label="This list lives at",
+        help_text="Optional. Links such as “Topic/Paper.md” are read from here, "
+        "e.g. https://github.com/club/papers/blob/main/.",
+    )
 
     def clean(self):
         data = super().clean()

@@ -13,7 +13,6 @@ from paperclub.errors import RuleViolation
 from paperclub.text import checked_text, one_line
 from papers import arxiv, catalog, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
-from papers.lists import ImportPlan, PlannedPaper, plan_import
 from papers.models import (
     REASON_MAX,
     TEXT_MAX,
@@ -28,7 +27,7 @@ from papers.models import (
     TrackEntry,
     Vote,
 )
-from papers.titles import TITLE_URL_PREFIX, title_url_key, titles_match
+from papers.titles import TITLE_URL_PREFIX, titles_match
 
 State = Suggestion.State
 
@@ -927,86 +926,3 @@ def set_read_mark(*, membership: Membership, suggestion: Suggestion, read: bool)
     else:
         ReadMark.objects.filter(membership=membership, suggestion=suggestion).delete()
     return read
-
-
-# ---------- Reading lists ----------
-
-IMPORTED_PITCH = "From the club's imported reading list."
-
-
-@transaction.atomic
-def import_reading_list(*, club: Club, text: str, imported_by) -> ImportPlan:
-    """Add a reading list to the club: each paper as a suggestion, each section as a track.
-
-    All or nothing: the plan is made and written in one transaction, and a paper that
-    the club already has is left as it is (so importing a list twice adds nothing). The
-    takeaway becomes the suggestion's takeaway (and its pitch; a paper without one gets
-    IMPORTED_PITCH); further links on the line become the paper's labeled links.
-    Raises ReadingListError for text that is not a readable list.
-    Side effects: Paper, Suggestion, PaperLink, Track and TrackEntry rows.
-    """
-    Club.objects.select_for_update().get(pk=club.pk)  # one import per club at a time
-    plan = plan_import(club=club, text=text)
-    tracks = {t.title.casefold(): t for t in Track.objects.filter(club=club)}
-    for section in plan.new_tracks:
-        tracks[section.casefold()] = create_track(club=club, title=section[:TRACK_TITLE_MAX])
-    try:
-        with transaction.atomic():
-            _write_import(club, plan, tracks, imported_by)
-    except IntegrityError:
-        raise RuleViolation(
-            "The club's list changed while the list was being imported, so nothing was "
-            "imported. Try again."
-        ) from None
-    return plan
-
-
-def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> None:
-    from papers.tasks import queue_refresh
-
-    for planned in plan.papers:
-        entry = planned.entry
-        suggestion = planned.suggestion
-        if suggestion is None:
-            paper = planned.paper or _imported_paper(planned)
-            queue_refresh(paper)  # arXiv confirms it (or finds it by title) in the background
-            takeaway = one_line(entry.takeaway)[:TAKEAWAY_MAX]
-            suggestion = Suggestion.objects.create(
-                club=club,
-                paper=paper,
-                suggested_by=imported_by,
-                pitch=takeaway or IMPORTED_PITCH,
-                takeaway=takeaway,
-                # The list's title is the club's copy (catalog.club_copy).
-                **catalog.club_copy(paper, title=one_line(planned.title)),
-            )
-            set_paper_links(
-                suggestion=suggestion,
-                links=[(m.label, m.url) for m in entry.materials][:MAX_LINKS],
-            )
-        if entry.section and (planned.is_new or planned.adds_to_track):
-            add_to_track(track=tracks[entry.section.casefold()], suggestion=suggestion)
-
-
-def _imported_paper(planned: PlannedPaper) -> Paper:
-    """A catalog row for a paper the catalog does not have yet."""
-    entry = planned.entry
-    details = planned.details
-    title = one_line(planned.title)[:300]
-    fields = {"title": title}
-    if details is not None:
-        fields.update(
-            title=details.title,
-            authors=details.authors,
-            year=details.year,
-            abstract=details.abstract,
-            fetched_at=timezone.now(),
-        )
-    if entry.arxiv_id:
-        return Paper.objects.create(
-            arxiv_id=entry.arxiv_id, url=arxiv_url(entry.arxiv_id), **fields
-        )
-    try:
-        return Paper.objects.create(url=entry.url, url_key=normalize_url(entry.url), **fields)
-    except ValueError:  # no link, or one that is not a URL: the title is the key
-        return Paper.objects.create(url="", url_key=title_url_key(title), **fields)

@@ -33,9 +33,11 @@ from papers.forms import (
     TrackEntryForm,
     TrackForm,
 )
-from papers.lists import club_bibtex, club_markdown, plan_import
+from papers.lists import club_bibtex, club_markdown
 from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
-from papers.reading_list import ReadingListError
+from papers.reading_lists.items import ReadingListError
+from papers.reading_lists.plan import plan_import
+from papers.reading_lists.services import import_reading_list
 from papers.services import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE, DuplicateSuggestion
 
 CLUB_PAGE = "clubs/club_detail.html"
@@ -606,32 +608,60 @@ def read_mark(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def reading_list_import(request: HttpRequest, slug: str) -> HttpResponse:
     """Paste or upload a list; the preview shows what would happen; "Import" writes it.
 
-    The preview carries the list's text in the confirmation form, and the import plans it
-    again inside its transaction, so what is written matches the database at that moment.
+    The preview carries the list's text in the confirmation form with the person's choices
+    (skipped lines ticked in, arXiv matches unticked, the discussion questions), and the
+    import plans it again inside its transaction, so what is written matches the database.
     """
     access = club_for_organizer(request, slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     plan = None
+    include = _lines(request.POST.getlist("include"))
+    reject = _lines(request.POST.getlist("offered_match")) - _lines(request.POST.getlist("match"))
     if form.is_valid():
-        text = form.cleaned_data["text"]
+        text, base_url = form.cleaned_data["text"], form.cleaned_data["base_url"]
         try:
             if request.POST.get("confirm") == "1":
-                plan = services.import_reading_list(
-                    club=access.club, text=text, imported_by=request.user
+                plan = import_reading_list(
+                    club=access.club,
+                    text=text,
+                    imported_by=request.user,
+                    base_url=base_url,
+                    include=include,
+                    reject_matches=reject,
+                    apply_questions=request.POST.get("questions") == "1",
                 )
                 messages.success(request, _imported_message(plan))
                 return redirect(access.club)
-            plan = plan_import(club=access.club, text=text)
+            plan = plan_import(
+                club=access.club,
+                text=text,
+                base_url=base_url,
+                include=include,
+                reject_matches=reject,
+            )
         except (ReadingListError, RuleViolation) as error:
             form.add_error(None, error.message)
+        if plan is not None and plan.base_url and not base_url:
+            # The list says where it lives: show that in the form, ready to change.
+            form = ImportForm({"text": text, "base_url": plan.base_url})
+            form.is_valid()
     context = {
         "club": access.club,
         "access": access,
         "form": form,
         "plan": plan,
         "text": form.cleaned_data.get("text", "") if plan else "",
+        "base_url": plan.base_url if plan else "",
+        "include": include,
+        "reject": reject,
+        "apply_questions": request.POST.get("questions") == "1",
     }
     return render(request, "papers/import.html", context, status=form_status(form))
+
+
+def _lines(values: list[str]) -> frozenset[int]:
+    """Line numbers posted by the preview's checkboxes; anything else is ignored."""
+    return frozenset(int(v) for v in values[:5000] if v.isdigit() and len(v) <= 7)
 
 
 def _imported_message(plan) -> str:
@@ -639,6 +669,8 @@ def _imported_message(plan) -> str:
     parts = [f"Imported {new} paper{pluralize(new)}"]
     if plan.new_tracks:
         parts.append(f"{len(plan.new_tracks)} new track{pluralize(len(plan.new_tracks))}")
+    if plan.skipped:
+        parts.append(f"{len(plan.skipped)} line{pluralize(len(plan.skipped))} skipped")
     if plan.duplicates:
         parts.append(f"{len(plan.duplicates)} already on the list")
     return ", ".join(parts) + "."

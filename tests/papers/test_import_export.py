@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.services import create_club
-from papers.lists import plan_import
 from papers.models import Paper, PaperLink, Suggestion, Track, TrackEntry
 from papers.reading_list import parse_reading_list
-from papers.services import add_to_track, create_track, import_reading_list, set_paper_links
+from papers.reading_lists.plan import plan_import
+from papers.reading_lists.services import import_reading_list
+from papers.services import add_to_track, create_track, set_paper_links
 from sessions.services import post_notes, questions_for, schedule_meeting
 
 pytestmark = pytest.mark.django_db

@@ -37,8 +37,10 @@ def read(name: str) -> ParsedList:
     return parse_reading_list((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def paper(line, title, arxiv_id, takeaway="", materials=(), section="", url=None) -> Entry:
+def paper(line, title, arxiv_id, takeaway="", materials=(), section="", url=None, **more) -> Entry:
     return Entry(
+        sections=(section,) if section else (),
+        **more,
         line=line,
         title=title,
         arxiv_id=arxiv_id,
@@ -285,6 +287,8 @@ def test_title_and_takeaway_lines_without_list_markers():
             "BERT",
             "1810.04805",
             "masked language modelling makes bidirectional pretraining work.",
+            authors="Devlin et al.",
+            year=2018,
         ),
         paper(
             5,
@@ -331,8 +335,18 @@ def test_title_and_takeaway_lines_without_list_markers():
             "hep-th/9901001",
             "is just here to test old IDs.",
         ),
-        # The text after the title is longer than TAKEAWAY_MAX: not a takeaway.
-        paper(12, "Sparks of Artificial General Intelligence", None, "", url=""),
+        # The text after the title is longer than TAKEAWAY_MAX: the summary, not a takeaway.
+        paper(
+            12,
+            "Sparks of Artificial General Intelligence",
+            None,
+            "",
+            url="",
+            summary="a long, breathless tour of GPT-4's abilities that argues, across more than "
+            "a hundred pages of examples from mathematics, coding, vision, medicine and law, "
+            "that the model shows early signs of general intelligence, though nobody outside "
+            "could check.",
+        ),
     ]
 
 
@@ -341,11 +355,25 @@ def test_pasted_web_text_with_mixed_bullets_bare_links_and_a_duplicate():
 
     assert (parsed.title, parsed.sections) == ("", ())
     assert list(parsed.entries) == [
-        paper(5, "Attention Is All You Need", "1706.03762", "the paper that started it all."),
+        paper(
+            5,
+            "Attention Is All You Need",
+            "1706.03762",
+            "the paper that started it all.",
+            authors="Vaswani et al.",
+            year=2017,
+        ),
         paper(6, "Direct Preference Optimization", "2305.18290", "RLHF without the RL"),
         paper(7, "Language Models are Few-Shot Learners", "2005.14165"),
-        paper(9, "QLoRA: Efficient Finetuning of Quantized LLMs", "2305.14314"),
-        paper(10, "Mistral 7B", "2310.06825"),
+        paper(
+            9,
+            "QLoRA: Efficient Finetuning of Quantized LLMs",
+            "2305.14314",
+            authors="Dettmers et al.",
+            year=2023,
+        ),
+        # The line under it says how to read it: kept as its takeaway.
+        paper(10, "Mistral 7B", "2310.06825", "(read the sliding-window section)"),
         paper(15, "Mixtral of Experts", "2401.04088", "sparse mixture of experts"),
         paper(
             16,
@@ -493,7 +521,7 @@ def test_colon_before_a_title_case_subtitle_stays_in_the_title():
     [
         "- GPT-3.5 turned 3.1415 into 2023.12345 in 1999.0001",
         "- Version 12.0001 of the 2017 model",
-        "- See page 1706.0376 or 1706.037621",
+        "- Compare page 1706.0376 or 1706.037621",
     ],
 )
 def test_years_decimals_and_near_misses_are_not_arxiv_ids(text):
@@ -531,9 +559,12 @@ def test_nested_items_are_materials_of_their_parent_unless_they_link_to_arxiv():
             1,
             "Attention Is All You Need",
             "1706.03762",
+            # Nothing under the item is dropped: its words are the takeaway, its links kept.
+            takeaway="a sub-bullet with no link",
             materials=[
                 ("Slides", "https://example.com/attention.pdf"),
                 ("Notes", "https://example.com/notes"),
+                ("example.com", "https://example.com/ignored"),
             ],
         ),
         paper(
@@ -641,7 +672,8 @@ def test_only_web_links_count():
         "arXiv:1706.03762"
     )
 
-    assert (entry.title, entry.materials) == ("Title slides notes", ())
+    # A relative link to notes is kept as a note; its label is not part of the title.
+    assert (entry.title, entry.materials, entry.notes) == ("Title slides", (), ("notes.md",))
 
 
 def test_empty_list_and_too_many_papers_are_errors():
@@ -669,7 +701,8 @@ def test_hostile_titles_stay_plain_text():
         "- [<script>alert(1)</script>](https://arxiv.org/abs/1706.03762) — <b>bold</b> &lt;i>"
     )
 
-    assert (entry.title, entry.takeaway) == ("<script>alert(1)</script>", "<b>bold</b> <i>")
+    # Formatting tags copied from a page go; other tags and entities stay as text.
+    assert (entry.title, entry.takeaway) == ("<script>alert(1)</script>", "bold <i>")
 
 
 # Uploads

@@ -4,13 +4,13 @@ import pytest
 from django.urls import reverse
 
 from clubs.services import create_club
-from papers.lists import plan_import
 from papers.models import Poll, Ranking, ReadMark, Suggestion, Track
 from papers.reading_list import MAX_BYTES
+from papers.reading_lists.plan import plan_import
+from papers.reading_lists.services import import_reading_list
 from papers.services import (
     close_poll,
     create_track,
-    import_reading_list,
     open_poll,
     set_ranking,
     withdraw_suggestion,

@@ -11,9 +11,9 @@ from accounts.models import User
 from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
 from papers.models import Poll
+from papers.reading_lists.services import import_reading_list
 from papers.services import (
     close_poll,
-    import_reading_list,
     open_poll,
     set_ranking,
     set_vote,

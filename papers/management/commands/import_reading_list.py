@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
-from papers.lists import ImportPlan, plan_import
-from papers.reading_list import ReadingListError, decode_upload
-from papers.services import import_reading_list
+from papers.reading_lists.items import ReadingListError, decode_upload
+from papers.reading_lists.plan import ImportPlan, plan_import
+from papers.reading_lists.services import import_reading_list
 
 
 class Command(BaseCommand):
@@ -23,6 +23,30 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--by", metavar="EMAIL", help="who suggested the papers (default: an organizer)"
+        )
+        parser.add_argument(
+            "--base-url", default="", help="where the list lives, for its relative links"
+        )
+        parser.add_argument(
+            "--include",
+            metavar="LINE",
+            type=int,
+            action="append",
+            default=[],
+            help="import this skipped line as a paper after all (repeatable)",
+        )
+        parser.add_argument(
+            "--reject-match",
+            metavar="LINE",
+            type=int,
+            action="append",
+            default=[],
+            help="do not take arXiv's match for the title on this line (repeatable)",
+        )
+        parser.add_argument(
+            "--apply-questions",
+            action="store_true",
+            help="use the list's discussion questions as the club's",
         )
 
     def handle(self, *args, **options):
@@ -43,12 +67,21 @@ class Command(BaseCommand):
                 raise CommandError(f"{by} is not a member of {club.name}.")
         else:
             membership = memberships.filter(role=Membership.Role.ORGANIZER).first()
+        choices = {
+            "base_url": options["base_url"],
+            "include": frozenset(options["include"]),
+            "reject_matches": frozenset(options["reject_match"]),
+        }
         try:
             if dry_run:
-                plan = plan_import(club=club, text=text)
+                plan = plan_import(club=club, text=text, **choices)
             else:
                 plan = import_reading_list(
-                    club=club, text=text, imported_by=membership.user if membership else None
+                    club=club,
+                    text=text,
+                    imported_by=membership.user if membership else None,
+                    apply_questions=options["apply_questions"],
+                    **choices,
                 )
         except (ReadingListError, RuleViolation) as error:
             raise CommandError(error.message) from None
@@ -56,19 +89,35 @@ class Command(BaseCommand):
 
     def report(self, plan: ImportPlan, *, dry_run: bool) -> None:
         for planned in plan.papers:
-            track = f"  [{planned.entry.section}]" if planned.entry.section else ""
+            tracks = ", ".join(planned.entry.sections)
+            track = f"  [{tracks}]" if tracks else ""
             self.stdout.write(
                 f"line {planned.entry.line:>4}  {planned.status:<24}  {planned.title}{track}"
             )
+            for name, value in planned.placement[1:]:
+                if name != "tracks":
+                    self.stdout.write(f"{'':>11}{name}: {value[:160]}")
+            if planned.found is not None:
+                self.stdout.write(
+                    f"{'':>11}found on arXiv: {planned.found.arxiv_id} {planned.found.title}"
+                    " (--reject-match to refuse)"
+                )
+        for line in plan.skipped:
+            tick = " (--include to import it)" if line.entry else ""
+            self.stdout.write(f"line {line.line:>4}  {line.reason}  {line.text}{tick}")
         for problem in plan.problems:
             self.stdout.write(f"line {problem.line:>4}  not used: {problem.reason}  {problem.text}")
+        if plan.questions:
+            self.stdout.write("Discussion questions in the list (--apply-questions to use them):")
+            for question in plan.questions:
+                self.stdout.write(f"  - {question}")
         verb = "Would import" if dry_run else "Imported"
         new, tracks = len(plan.new), len(plan.new_tracks)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{verb} {new} paper{'s' if new != 1 else ''} and {tracks} new "
                 f"track{'s' if tracks != 1 else ''}; {len(plan.duplicates)} already on the "
-                f"list; {len(plan.problems)} line{'s' if len(plan.problems) != 1 else ''} "
-                "not used."
+                f"list; {len(plan.skipped)} skipped as not a paper; "
+                f"{len(plan.problems)} line{'s' if len(plan.problems) != 1 else ''} not used."
             )
         )
