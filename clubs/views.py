@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.timezones import zone_of
 from clubs import services
 from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
@@ -39,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def club_create(request: HttpRequest) -> HttpResponse:
-    form = ClubForm(request.POST or None)
+    form = ClubForm(request.POST or None, initial={"time_zone": zone_of(request)})
     if form.is_valid():
         try:
             club = services.create_club(creator=request.user, **form.cleaned_data)

@@ -11,6 +11,7 @@ from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import strip_control
+from paperclub.when import when_text
 from papers.models import Suggestion
 from sessions.models import Material, Meeting, NoteSection, Rsvp, SkippedWeek
 from sessions.tasks import announce, queue_notes_email, queue_session_reminder
@@ -146,11 +147,9 @@ def schedule_meeting(
 
 def _describe(meeting: Meeting) -> str:
     papers = "; ".join(s.paper.title for s in meeting.suggestions.select_related("paper"))
-    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
-    return (
-        f"#{meeting.number} {papers}, {local:%a %d %b %Y %H:%M} ({meeting.club.time_zone}) "
-        f"{settings.SITE_URL}{meeting.get_absolute_url()}"
-    )
+    # Posted to the whole club's channel: in the club's own time.
+    when = when_text(meeting.starts_at, viewer=meeting.club.tz)
+    return f"#{meeting.number} {papers}, {when} {settings.SITE_URL}{meeting.get_absolute_url()}"
 
 
 @transaction.atomic
