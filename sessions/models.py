@@ -2,7 +2,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +28,28 @@ class MeetingQuerySet(models.QuerySet):
                 Prefetch("suggestions", queryset=Suggestion.objects.select_related("paper")),
                 "materials",
             )
+        )
+
+    def of_member(self, user):
+        return self.filter(club__memberships__user=user)
+
+    def with_my_rsvp(self, user):
+        """`my_rsvp`: `user`'s answer for each session ("" when they have not answered)."""
+        answer = Rsvp.objects.filter(meeting=OuterRef("pk"), membership__user=user).values(
+            "answer"
+        )[:1]
+        return self.annotate(my_rsvp=Coalesce(Subquery(answer), Value("")))
+
+    def with_notes(self):
+        """Sessions whose notes are posted, latest notes first."""
+        return self.filter(notes_posted_at__isnull=False).order_by("-notes_posted_at", "-id")
+
+    def with_titles(self):
+        """The club and the papers (for their titles): what a list of sessions shows."""
+        from papers.models import Suggestion
+
+        return self.select_related("club").prefetch_related(
+            Prefetch("suggestions", queryset=Suggestion.objects.select_related("paper"))
         )
 
     def with_papers(self):

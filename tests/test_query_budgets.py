@@ -142,7 +142,7 @@ def club_url(name: str, *more):
 
 
 ENDPOINTS = {
-    "home": Endpoint("member", lambda w: reverse("home"), 4),
+    "home": Endpoint("member", lambda w: reverse("home"), 9),
     "club page": Endpoint("member", club_url("clubs:detail"), 10),
     "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 8),
     "club page: suggestions region": Endpoint(
