@@ -371,3 +371,18 @@ def test_members_page_query_count_does_not_grow_with_members(
             create_invite(club=club, created_by=organizer)
 
     same_queries(lambda: organizer_client.get(reverse("clubs:members", args=[club.slug])), grow)
+
+
+def test_a_new_club_starts_in_its_creators_zone(member_client, member):
+    member.time_zone = "Asia/Tokyo"
+    member.save()
+
+    form = member_client.get(reverse("clubs:create")).context["form"]
+
+    assert form["time_zone"].value() == "Asia/Tokyo"
+
+
+def test_a_new_club_starts_in_utc_when_nothing_is_known(member_client):
+    form = member_client.get(reverse("clubs:create")).context["form"]
+
+    assert form["time_zone"].value() == "UTC"
