@@ -55,7 +55,7 @@ def test_home_lists_my_next_sessions_in_my_zone_with_my_rsvp(member_client, club
         "Wed 4 Dec 2030, 07:00 EST (America/New York)</time> "
         '<span class="muted club-time">· 20:00 in the club\'s time (Asia/Singapore)' in page
     )
-    assert 'aria-pressed="true" class="small chosen">✓ Maybe</button>' in page
+    assert 'aria-pressed="true" class="chosen">✓ Maybe</button>' in page
     assert reverse("meetings:rsvp", args=[club.slug, 1]) in page
 
 
