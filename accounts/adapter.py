@@ -3,16 +3,18 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounts.timezones import known_zone
+from accounts.timezones import browser_zone
 
 
 def _start_profile(request, user, name: str = "") -> None:
-    """New accounts: a display name (never the email) and the browser's time zone."""
-    if not user.display_name:
-        user.display_name = (name or user.email.split("@", 1)[0])[:80]
-    browser_zone = known_zone(request.COOKIES.get("tz", "")) if request else ""
-    if browser_zone:
-        user.time_zone = browser_zone  # kept in a cookie by static/js/app.js
+    """New accounts: the display name they gave (never one made from the email: without a
+    name others see a neutral one, see User.name) and the browser's time zone."""
+    name = " ".join((name or "").split())[:80]
+    if name and not user.display_name:
+        user.display_name = name
+    zone = browser_zone(request)
+    if zone:
+        user.time_zone = zone
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -35,7 +37,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
-        _start_profile(request, user)
+        _start_profile(request, user, form.cleaned_data.get("display_name", ""))
         if commit:
             user.save()
         return user
@@ -49,3 +51,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         name = data.get("name") or data.get("username") or ""
         _start_profile(request, user, name)
         return user
+
+    def get_signup_form_initial_data(self, sociallogin):
+        # The sign-up form (shown when the provider gave no usable email) offers the
+        # provider's name as the display name.
+        initial = super().get_signup_form_initial_data(sociallogin)
+        initial["display_name"] = sociallogin.user.display_name
+        return initial

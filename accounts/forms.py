@@ -5,6 +5,46 @@ from accounts.timezones import time_zone_choices
 from paperclub.fields import OneLineField
 
 
+def clean_name(value: str, email: str = "") -> str:
+    """A display name as typed, trimmed; refused when blank or when it is the email's
+    local part (which would show the address to everyone)."""
+    name = " ".join(value.split())
+    if not name:
+        raise forms.ValidationError("Give a name other members will see.")
+    if email and name.casefold() == email.split("@", 1)[0].casefold():
+        raise forms.ValidationError(
+            "That is the start of your email address; pick a name that does not reveal it."
+        )
+    return name
+
+
+class SignupForm(forms.Form):
+    """What allauth's sign-up forms (email and GitHub/Discord) ask besides the address:
+    the name other members see. The account adapter stores it."""
+
+    display_name = forms.CharField(
+        label="Display name",
+        max_length=80,
+        error_messages={"required": "Give a name other members will see."},
+        help_text="How other members see you, e.g. “Ana Lima”. Your email stays private.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    field_order = ["display_name", "email", "password1", "password2"]
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("display_name")
+        if name is not None:
+            try:
+                cleaned["display_name"] = clean_name(name, cleaned.get("email") or "")
+            except forms.ValidationError as error:
+                self.add_error("display_name", error)
+        return cleaned
+
+    def signup(self, request, user) -> None:
+        """allauth's hook after the account is saved; the adapter stored the name already."""
+
+
 class ProfileForm(forms.ModelForm):
     display_name = OneLineField(
         max_length=80,
@@ -18,7 +58,4 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "time_zone"]
 
     def clean_display_name(self):
-        name = self.cleaned_data["display_name"].strip()
-        if not name:
-            raise forms.ValidationError("Give a name other members will see.")
-        return name
+        return clean_name(self.cleaned_data["display_name"], self.instance.email)

@@ -2,7 +2,8 @@ import zoneinfo
 
 from django.utils import timezone
 
-from accounts.timezones import known_zone
+from accounts.timezones import browser_zone
+from paperclub.when import reset_viewer_zone, set_viewer_zone
 
 
 class UserTimezoneMiddleware:
@@ -21,10 +22,14 @@ class UserTimezoneMiddleware:
         if user is not None and user.is_authenticated:
             request.viewer_tz = zoneinfo.ZoneInfo(user.time_zone)
         else:
-            name = known_zone(request.COOKIES.get("tz", ""))
+            name = browser_zone(request)
             request.viewer_tz = zoneinfo.ZoneInfo(name) if name else None
         if request.viewer_tz is not None:
             timezone.activate(request.viewer_tz)
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        token = set_viewer_zone(request.viewer_tz)
+        try:
+            return self.get_response(request)
+        finally:
+            reset_viewer_zone(token)

@@ -59,4 +59,17 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.email.split("@", 1)[0]
+        """The name everyone is shown, on pages, feeds, emails and exports.
+
+        Never one made from the email: accounts from before sign-up asked for a name have
+        their address's local part (or nothing) as display name, and others see
+        "Member #12" for them instead until they choose one.
+        """
+        if self.has_chosen_name:
+            return " ".join(self.display_name.split())
+        return f"Member #{self.pk}" if self.pk else "A member"
+
+    @property
+    def has_chosen_name(self) -> bool:
+        own = " ".join(self.display_name.split())
+        return bool(own) and own.casefold() != self.email.split("@", 1)[0].casefold()

@@ -7,10 +7,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.timezones import zone_of
 from clubs import services
 from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
+from clubs.dashboard import member_dashboard, public_clubs
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
-from clubs.models import Club, Invite, Membership
+from clubs.models import Invite, Membership
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, login_required, more_rows, page_number
 from paperclub.ratelimit import rate_limit
@@ -26,22 +28,24 @@ CLUB_PAGE_REGIONS = {"suggestions", "ballot-status", "ranking"}
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    mine = []
-    if request.user.is_authenticated:
-        mine = list(Club.objects.of_member(request.user).with_member_counts())
-    public = (
-        Club.objects.filter(visibility=Club.Visibility.PUBLIC)
-        .exclude(pk__in=[club.pk for club in mine])
-        .with_member_counts()
+    """Signed in: what to do next in my clubs, then the public clubs. Anonymous: the pitch,
+    then the public clubs. The list of public clubs is searchable by name and paginated."""
+    context = member_dashboard(request.user) if request.user.is_authenticated else {}
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    context["query"] = query
+    context["public_clubs"] = public_clubs(
+        query=query, page=page_number(request), exclude=context.get("my_clubs", [])
     )
-    return render(request, "home.html", {"my_clubs": mine, "public_clubs": public})
+    if request.htmx and request.htmx.target == "public-club-list":
+        return render(request, "home.html#public-club-list", context)
+    return render(request, "home.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @rate_limit("create_club")
 def club_create(request: HttpRequest) -> HttpResponse:
-    form = ClubForm(request.POST or None)
+    form = ClubForm(request.POST or None, initial={"time_zone": zone_of(request)})
     if form.is_valid():
         try:
             club = services.create_club(creator=request.user, **form.cleaned_data)

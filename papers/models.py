@@ -305,6 +305,21 @@ class PollQuerySet(models.QuerySet):
         """Unclosed polls whose closing time has passed."""
         return self.unclosed().filter(closes_at__lte=now or timezone.now())
 
+    def awaiting_vote_of(self, user, now=None):
+        """Open polls in `user`'s clubs in which they have cast no vote and ranked nothing,
+        closing soonest first (polls without a closing time last), with their club."""
+        open_now = Q(closes_at__isnull=True) | Q(closes_at__gt=now or timezone.now())
+        voted = Vote.objects.filter(poll=OuterRef("pk"), membership__user=user)
+        ranked = Ranking.objects.filter(poll=OuterRef("pk"), membership__user=user)
+        return (
+            self.unclosed()
+            .filter(open_now, club__memberships__user=user)
+            .exclude(Exists(voted))
+            .exclude(Exists(ranked))
+            .select_related("club")
+            .order_by(models.F("closes_at").asc(nulls_last=True), "id")
+        )
+
 
 class Poll(models.Model):
     """ "What do we read next?" Approval voting with a budget, or ranked ballots."""

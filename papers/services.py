@@ -11,6 +11,7 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text, one_line
+from paperclub.when import DATE, when_text
 from papers import arxiv, catalog, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.models import (
@@ -60,19 +61,19 @@ def last_session(suggestion: Suggestion):
 
 
 def duplicate_message(suggestion: Suggestion) -> str:
+    """Why the club does not take this paper again, with dates in the reader's zone."""
     tz = suggestion.club.tz
     if suggestion.state == State.READ:
         meeting = last_session(suggestion)
         if meeting:
-            day = timezone.localtime(meeting.starts_at, tz)
-            return f"The club already read this on {day:%d %b %Y}, session #{meeting.number}."
+            day = when_text(meeting.starts_at, club_zone=tz, style=DATE)
+            return f"The club already read this on {day}, session #{meeting.number}."
         return "The club already read this."
     if suggestion.state == State.CHOSEN:
         return "This paper is already chosen for an upcoming session."
     who = suggestion.suggested_by or "a former member"
-    return (
-        f"Already suggested by {who} on {timezone.localtime(suggestion.created_at, tz):%d %b %Y}."
-    )
+    day = when_text(suggestion.created_at, club_zone=tz, style=DATE)
+    return f"Already suggested by {who} on {day}."
 
 
 def identify_paper(link: str) -> tuple[str | None, str | None]:

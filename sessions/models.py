@@ -3,7 +3,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,8 +35,22 @@ class MeetingQuerySet(models.QuerySet):
             )
         )
 
-    def with_paper_titles(self):
-        """Just what a line naming the session needs: its papers (one query)."""
+    def of_member(self, user):
+        return self.filter(club__memberships__user=user)
+
+    def with_my_rsvp(self, user):
+        """`my_rsvp`: `user`'s answer for each session ("" when they have not answered)."""
+        answer = Rsvp.objects.filter(meeting=OuterRef("pk"), membership__user=user).values(
+            "answer"
+        )[:1]
+        return self.annotate(my_rsvp=Coalesce(Subquery(answer), Value("")))
+
+    def with_notes(self):
+        """Sessions whose notes are posted, latest notes first."""
+        return self.filter(notes_posted_at__isnull=False).order_by("-notes_posted_at", "-id")
+
+    def with_titles(self):
+        """The club and the papers (for their titles): what a list of sessions shows."""
         from papers.models import Suggestion
 
         return self.select_related("club").prefetch_related(

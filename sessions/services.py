@@ -11,6 +11,7 @@ from clubs.models import Club
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import checked_text, one_line
+from paperclub.when import when_text
 from papers.models import Suggestion
 from sessions.models import (
     NOTES_MAX,
@@ -64,7 +65,7 @@ def coming_weeks(
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
     meetings = {
         m.starts_at.astimezone(club.tz).date(): m
-        for m in Meeting.objects.with_paper_titles().filter(
+        for m in Meeting.objects.with_titles().filter(
             club=club,
             # A session held an hour ago still fills its week.
             state__in=[State.SCHEDULED, State.HELD],
@@ -184,11 +185,9 @@ def _place(name: str) -> str:
 
 def _describe(meeting: Meeting) -> str:
     papers = "; ".join(s.display_title for s in meeting.suggestions.select_related("paper"))
-    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
-    return (
-        f"#{meeting.number} {papers}, {local:%a %d %b %Y %H:%M} ({meeting.club.time_zone}) "
-        f"{settings.SITE_URL}{meeting.get_absolute_url()}"
-    )
+    # Posted to the whole club's channel: in the club's own time.
+    when = when_text(meeting.starts_at, viewer=meeting.club.tz)
+    return f"#{meeting.number} {papers}, {when} {settings.SITE_URL}{meeting.get_absolute_url()}"
 
 
 @transaction.atomic

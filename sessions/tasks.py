@@ -11,6 +11,7 @@ import logging
 import socket
 import urllib.error
 import urllib.request
+import zoneinfo
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.output import lines, one_line, webhook_body
+from paperclub.when import when_text
 from papers.models import Poll
 from sessions.models import EmailFailure, Meeting, Rsvp, SentEmail
 
@@ -55,10 +57,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
 
 
 def send_once(
-    memberships, *, key: str, kind: str, subject: str, body: str, attach=None
+    memberships, *, key: str, kind: str, subject: str, body, attach=None
 ) -> tuple[int, int]:
     """Email each member at most once for `key`. Returns (sent, failed).
 
+    `body` is the text, or a function of the membership that writes it for that member.
     A send the mail server refused is recorded as an EmailFailure, which the club's
     organizers see on its emails page.
     """
@@ -73,9 +76,10 @@ def send_once(
         except IntegrityError:
             continue  # already sent
         link = absolute(reverse("unsubscribe", args=[unsubscribe_token(membership, kind)]))
+        text = body(membership) if callable(body) else body
         message = EmailMessage(
             subject=subject,
-            body=lines(f"{body}\n\n--\nStop these emails from {membership.club.name}: {link}\n"),
+            body=lines(f"{text}\n\n--\nStop these emails from {membership.club.name}: {link}\n"),
             to=[membership.user.email],
             headers={
                 "List-Unsubscribe": f"<{link}>",
@@ -149,13 +153,16 @@ def send_session_reminders(meeting_id: int, starts_at: str, attempt: int = 1) ->
         .select_related("user", "club")
     )
     place = ", ".join(x for x in (meeting.place_name, meeting.place_url) if x)
-    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
-    body = (
-        f"Reminder: {_meeting_summary(meeting)}\n"
-        f"When: {local:%A %d %B %Y, %H:%M} ({meeting.club.time_zone})\n"
-        + (f"Where: {place}\n" if place else "")
-        + f"Session page: {absolute(meeting.get_absolute_url())}"
-    )
+
+    def body(membership) -> str:  # each member reads the time in their own zone
+        when = when_text(meeting.starts_at, club_zone=meeting.club.tz, viewer=reader(membership))
+        return (
+            f"Reminder: {_meeting_summary(meeting)}\n"
+            f"When: {when}\n"
+            + (f"Where: {place}\n" if place else "")
+            + f"Session page: {absolute(meeting.get_absolute_url())}"
+        )
+
     ics = calendar_bytes(_meeting_summary(meeting), [meeting], absolute)
     outcome = send_once(
         members,
@@ -174,19 +181,21 @@ def send_poll_opened(poll_id: int, attempt: int = 1) -> int:
     poll = Poll.objects.select_related("club").filter(pk=poll_id).first()
     if poll is None or not poll.is_open():
         return 0
-    closes = (
-        f"Voting closes {timezone.localtime(poll.closes_at, poll.club.tz):%A %d %B, %H:%M} "
-        f"({poll.club.time_zone})."
-        if poll.closes_at
-        else "An organizer closes the poll."
-    )
+
+    def body(membership) -> str:
+        when = when_text(poll.closes_at, club_zone=poll.club.tz, viewer=reader(membership))
+        closes = f"Voting closes {when}." if poll.closes_at else "An organizer closes the poll."
+        return (
+            f"A poll is open: you have {poll.budget} votes. {closes}\n"
+            f"Vote: {absolute(poll.club.get_absolute_url())}#ballot"
+        )
+
     outcome = send_once(
         _members(poll.club, "poll_emails"),
         key=f"poll-open:{poll.pk}",
         kind="polls",
         subject=f"{poll.club.name}: vote on what to read next",
-        body=f"A poll is open: you have {poll.budget} votes. {closes}\n"
-        f"Vote: {absolute(poll.club.get_absolute_url())}#ballot",
+        body=body,
     )
     return _finish(send_poll_opened, (poll_id,), attempt, outcome)
 
@@ -221,6 +230,11 @@ def send_notes_posted(meeting_id: int, attempt: int = 1) -> int:
         body=f"Read them: {absolute(meeting.get_absolute_url())}",
     )
     return _finish(send_notes_posted, (meeting_id,), attempt, outcome)
+
+
+def reader(membership) -> zoneinfo.ZoneInfo:
+    """The zone an email to this member is written in: the one in their profile."""
+    return zoneinfo.ZoneInfo(membership.user.time_zone)
 
 
 def _members(club: Club, flag: str):

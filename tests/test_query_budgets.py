@@ -142,7 +142,7 @@ def club_url(name: str, *more):
 
 
 ENDPOINTS = {
-    "home": Endpoint("member", lambda w: reverse("home"), 4),
+    "home": Endpoint("member", lambda w: reverse("home"), 9),
     # Coming weeks name their sessions' papers: one query more.
     "club page": Endpoint("member", club_url("clubs:detail"), 11),
     "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 9),

@@ -30,9 +30,11 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
 // Remember the browser's time zone, so pages show times in it (and new accounts start in it).
 (function () {
   try {
+    // Zone names hold only letters, digits, "/", "_", "+" and "-", all safe in a cookie
+    // value: write them as they are, since the server compares the name itself.
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    var cookie = "tz=" + encodeURIComponent(zone);
-    if (zone && document.cookie.split("; ").indexOf(cookie) === -1) {
+    var cookie = "tz=" + zone;
+    if (zone && /^[A-Za-z0-9\/_+-]+$/.test(zone) && document.cookie.split("; ").indexOf(cookie) === -1) {
       document.cookie = cookie + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (error) {

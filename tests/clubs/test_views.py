@@ -336,7 +336,8 @@ def test_home_query_count_does_not_grow_with_clubs(client, organizer, same_queri
         for i in range(8):
             create_club(creator=organizer, name=f"Club {i}", slug=f"club-{i}")
 
-    assert same_queries(lambda: client.get("/"), grow) == 4
+    # Session and user, my clubs, my next sessions, polls, notes, public clubs (count, page).
+    assert same_queries(lambda: client.get("/"), grow) == 7
 
 
 def test_club_page_query_count_does_not_grow_with_suggestions(
@@ -370,3 +371,18 @@ def test_members_page_query_count_does_not_grow_with_members(
             create_invite(club=club, created_by=organizer)
 
     same_queries(lambda: organizer_client.get(reverse("clubs:members", args=[club.slug])), grow)
+
+
+def test_a_new_club_starts_in_its_creators_zone(member_client, member):
+    member.time_zone = "Asia/Tokyo"
+    member.save()
+
+    form = member_client.get(reverse("clubs:create")).context["form"]
+
+    assert form["time_zone"].value() == "Asia/Tokyo"
+
+
+def test_a_new_club_starts_in_utc_when_nothing_is_known(member_client):
+    form = member_client.get(reverse("clubs:create")).context["form"]
+
+    assert form["time_zone"].value() == "UTC"

@@ -97,11 +97,23 @@ def new_page(browser, live_server, problems):
     """Open a page in a fresh browser context (its own cookies): one per person."""
     contexts = []
 
-    def open_page(width=1280, height=900, color_scheme="light"):
+    def open_page(
+        width=1280,
+        height=900,
+        color_scheme="light",
+        timezone_id=None,
+        locale=None,
+        phone=False,
+    ):
+        # A person's zone and language reach the app only as their browser reports them.
         context = browser.new_context(
             base_url=live_server.url,
             viewport={"width": width, "height": height},
             color_scheme=color_scheme,
+            timezone_id=timezone_id,
+            locale=locale,
+            is_mobile=phone,
+            has_touch=phone,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -112,12 +124,13 @@ def new_page(browser, live_server, problems):
         context.close()
 
 
-def sign_up(page, email: str) -> None:
+def sign_up(page, email: str, name: str = "New Reader") -> None:
     """Sign up through the form and follow the verification link from the email."""
     from django.core import mail
 
     sent = len(mail.outbox)
     page.goto("/accounts/signup/")
+    page.get_by_label("Display name").fill(name)
     page.locator("#id_email").fill(email)
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)

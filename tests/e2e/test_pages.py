@@ -55,6 +55,7 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, demo, col
         anonymous.goto(url)
         found[f"{name} (anonymous)"] = run_axe(anonymous)
     for name in (
+        "home",  # signed in: the dashboard
         "club",
         "ranked-club",
         "track",

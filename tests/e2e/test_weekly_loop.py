@@ -1,32 +1,35 @@
-"""The whole weekly loop, as three people and an anonymous visitor would walk it."""
+"""The whole weekly loop, as three members in three time zones and an anonymous reader in a
+fourth would walk it. Each person is a browser context with its own zone and language: the
+app learns them only the way it does from real browsers."""
 
+import datetime as dt
 import re
+import zoneinfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, sign_up
+from accounts.models import User
+from papers.models import Poll
+from sessions.models import Meeting
+from tests.e2e.conftest import run_axe, screenshot, sign_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+CLUB_ZONE = "Asia/Singapore"
 
-def start_the_session(session_url: str) -> None:
-    """Let time pass until the session has begun (the walk cannot wait for its slot)."""
-    import datetime as dt
 
-    from django.utils import timezone
-
-    from sessions.models import Meeting
-
-    number = int(session_url.rstrip("/").rsplit("/", 1)[1])
-    Meeting.objects.filter(number=number).update(starts_at=timezone.now() - dt.timedelta(minutes=5))
+def zone_name(key: str) -> str:
+    return key.replace("_", " ")
 
 
 def create_club(page) -> str:
     page.goto("/clubs/new/")
-    page.get_by_label("Name:", exact=True).fill("Asia Paper Club")
-    page.get_by_label("Time zone:").select_option("Asia/Singapore")
-    page.get_by_label("Place name:").fill("Discord voice")
+    # The creator's browser said Singapore: the form starts there instead of in UTC.
+    expect(page.locator("#id_time_zone")).to_have_value(CLUB_ZONE)
+    page.locator("#id_name").fill("Asia Paper Club")
+    page.locator("#id_place_name").fill("Discord voice")
     page.get_by_label("By invite link only").check()
     page.get_by_role("button", name="Create the club").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Asia Paper Club")
@@ -68,57 +71,125 @@ def candidate(page, title: str):
     return page.locator("li.suggestion", has_text=title)
 
 
-def test_weekly_loop_end_to_end(new_page, live_server):
-    organizer = new_page()
-    ana = new_page()
-    ben = new_page(width=390, height=844)  # one of them is on a phone
+def clock(moment: dt.datetime, zone: str) -> str:
+    """ "Wed 2 Dec 2026, 20:00", written independently of the app's helper."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
 
-    # The organizer signs up, creates a club and shares an invite link.
-    sign_up(organizer, "olive@example.com")
-    club_url = create_club(organizer)
-    link = invite_link(organizer, club_url)
-    assert "/join/" in link
 
-    # A member joins through it and suggests two papers without a reload.
-    sign_up(ana, "ana@example.com")
+def expect_moment(where, moment: dt.datetime, zone: str) -> None:
+    """`where` shows `moment` in `zone`, named, and the club's own time beside it."""
+    expect(where).to_contain_text(clock(moment, zone))
+    expect(where).to_contain_text(f"({zone_name(zone)})")
+    club = moment.astimezone(zoneinfo.ZoneInfo(CLUB_ZONE))
+    if zone != CLUB_ZONE:
+        expect(where.locator(".club-time").first).to_contain_text(
+            f"{club:%H:%M} in the club's time ({zone_name(CLUB_ZONE)})"
+        )
+
+
+def times_shown(page) -> list[str]:
+    return page.locator("time").all_inner_texts()
+
+
+def assert_every_time_in(page, zone: str) -> None:
+    """Every date and time on the page is in the viewer's zone and says so; where the club
+    keeps another clock, each one has the club's beside it."""
+    shown = times_shown(page)
+    assert shown, f"no time shown on {page.url}"
+    assert [t for t in shown if f"({zone_name(zone)})" not in t] == [], page.url
+    if zone != CLUB_ZONE:
+        beside = page.locator(".club-time").all_inner_texts()
+        assert all(f"({zone_name(CLUB_ZONE)})" in t for t in beside), page.url
+
+
+def test_weekly_loop_in_four_time_zones(new_page, live_server):
+    olive = new_page(timezone_id="Asia/Singapore", locale="en-SG")
+    ana = new_page(
+        width=390, height=844, timezone_id="America/New_York", locale="en-US", phone=True
+    )
+    ben = new_page(timezone_id="Europe/Berlin", locale="de-DE")
+    zones = {olive: "Asia/Singapore", ana: "America/New_York", ben: "Europe/Berlin"}
+    pages_checked: dict[str, list] = {}
+
+    def check(page, name: str) -> None:
+        pages_checked[name] = run_axe(page)
+
+    # Everyone signs up through the real form, with a display name; each account starts in
+    # the zone its browser reported.
+    for page, email, name in [
+        (olive, "olive@example.com", "Olive Tan"),
+        (ana, "ana.7@example.com", "Ana Lima"),
+        (ben, "ben@example.com", "Ben Vogel"),
+    ]:
+        sign_up(page, email, name)
+    assert dict(User.objects.values_list("display_name", "time_zone")) == {
+        "Olive Tan": "Asia/Singapore",
+        "Ana Lima": "America/New_York",
+        "Ben Vogel": "Europe/Berlin",
+    }
+    ana.goto("/")
+    expect(ana.get_by_role("heading", name="Your next sessions")).to_be_visible()
+    check(ana, "home, new member (phone)")
+
+    # The organizer creates a club in her zone and shares an invite link; both join.
+    club_url = create_club(olive)
+    link = invite_link(olive, club_url)
     join(ana, link)
+    join(ben, link)
+
+    # Ana suggests two papers from her phone without a reload.
+    ana.goto(club_url)
     mark_page(ana)
     suggest(
-        ana,
-        "https://arxiv.org/abs/2305.18290v2",
-        "Direct Preference Optimization",
-        "RLHF without RL.",
+        ana, "https://arxiv.org/abs/2305.18290v2", "Direct Preference Optimization", "RLHF w/o RL."
     )
     suggest(ana, "2106.09685", "LoRA", "Cheap fine-tuning.")
     assert_not_reloaded(ana)
-    expect(ana.locator("#suggest-form")).to_contain_text("“LoRA” is on the list.")
-
-    # Suggesting the same paper again is refused as you type, with a link.
+    # The list and the refusal of a duplicate give the same day, in her zone, by name.
+    suggested = timezone.localtime(
+        User.objects.get(display_name="Ana Lima").suggestions.earliest("created_at").created_at,
+        zoneinfo.ZoneInfo("America/New_York"),
+    )
+    day = f"{suggested.day} {suggested:%b %Y} (America/New York)"
+    expect(candidate(ana, "LoRA")).to_contain_text(f"Suggested by Ana Lima, {day}")
     ana.locator("#suggest-form").get_by_label("arXiv ID or link").fill("arxiv.org/pdf/2305.18290v1")
-    expect(ana.locator("#link-feedback")).to_contain_text("Already suggested by ana")
+    expect(ana.locator("#link-feedback")).to_contain_text(f"Already suggested by Ana Lima on {day}")
+    assert_every_time_in(ana, "America/New_York")
 
-    # A third person joins.
-    sign_up(ben, "ben@example.com")
-    join(ben, link)
+    # The organizer opens a poll, closing in three days at 21:00 club time.
+    closes_local = timezone.now().astimezone(zoneinfo.ZoneInfo(CLUB_ZONE)) + dt.timedelta(days=3)
+    closes_local = closes_local.replace(hour=21, minute=0, second=0, microsecond=0)
+    olive.goto(club_url + "polls/new/")
+    olive.get_by_label("Votes per member:").fill("1")
+    olive.locator("#id_closes_at").fill(closes_local.strftime("%Y-%m-%dT%H:%M"))
+    olive.get_by_role("button", name="Open the poll").click()
+    expect(olive.get_by_role("heading", name="What do we read next?")).to_be_visible()
+    closes = Poll.objects.get().closes_at
+    assert closes == closes_local
 
-    # The organizer opens a poll with one vote per member.
-    organizer.goto(club_url + "polls/new/")
-    organizer.get_by_label("Votes per member:").fill("1")
-    organizer.get_by_role("button", name="Open the poll").click()
-    expect(organizer.get_by_role("heading", name="What do we read next?")).to_be_visible()
+    # Each member's home lists the poll they have not voted in, closing in their own time.
+    for page in (ana, ben):
+        page.goto("/")
+        polls = page.locator("section", has=page.get_by_role("heading", name="Polls waiting"))
+        expect(polls.get_by_role("link", name="Vote in Asia Paper Club")).to_be_visible()
+        expect_moment(polls, closes, zones[page])
+        assert_every_time_in(page, zones[page])
+    check(ben, "home, poll waiting")
 
-    # Both members vote, one changes the vote; "votes left" follows without a reload.
-    ana.goto(club_url)
+    # Ana votes with her thumb, changes her mind; "votes left" follows without a reload.
+    ana.get_by_role("link", name="Vote in Asia Paper Club").tap()
+    ana.wait_for_url(club_url + "#ballot")
     mark_page(ana)
     expect(ana.locator("#ballot-status")).to_contain_text("You have not voted yet")
-    candidate(ana, "LoRA").get_by_role("button", name="Vote for LoRA").click()
-    expect(
-        candidate(ana, "LoRA").get_by_role("button", name=re.compile("Remove your vote"))
-    ).to_be_visible()
+    expect_moment(ana.locator("p", has_text="Voting closes"), closes, "America/New_York")
+    candidate(ana, "LoRA").get_by_role("button", name="Vote for LoRA").tap()
+    remove = candidate(ana, "LoRA").get_by_role("button", name=re.compile("Remove your vote"))
+    expect(remove).to_be_visible()
     expect(ana.locator("#ballot-status")).to_contain_text("0 votes left")
-    candidate(ana, "LoRA").get_by_role("button", name=re.compile("Remove your vote")).click()
+    remove.tap()
     expect(ana.locator("#ballot-status")).to_contain_text("1 vote left")
-    candidate(ana, "Direct Preference").get_by_role("button", name=re.compile("^Vote for")).click()
+    candidate(ana, "Direct Preference").get_by_role("button", name=re.compile("^Vote for")).tap()
     expect(ana.locator("#ballot-status")).to_contain_text("You have voted")
     assert_not_reloaded(ana)
 
@@ -129,48 +200,122 @@ def test_weekly_loop_end_to_end(new_page, live_server):
     candidate(ben, "LoRA").get_by_role("button", name="Vote for LoRA").click()
     expect(ben.locator("#poll-message")).to_contain_text("You have used all 1 of your votes")
     expect(candidate(ben, "LoRA").get_by_role("button", name="Vote for LoRA")).to_be_visible()
+    ben.goto("/")
+    expect(ben.locator("#open-polls + p")).to_contain_text("you have voted in every open poll")
 
-    # The organizer closes the poll: the result page and the next session show the winner.
-    organizer.goto(club_url)
-    organizer.get_by_role("button", name="Close the poll").click()
-    expect(organizer.get_by_role("heading", name="Poll result")).to_be_visible()
-    expect(organizer.locator("body")).to_contain_text("“Direct Preference Optimization” won")
-    expect(organizer.locator("table")).to_contain_text("2")
-    screenshot(organizer, "walk-poll-result")
-    organizer.goto(club_url)
-    next_session = organizer.locator(
-        "section", has=organizer.get_by_role("heading", name="Next session")
+    # The organizer closes the poll: the winner becomes session #1 at the club's slot.
+    olive.goto(club_url)
+    olive.get_by_role("button", name="Close the poll").click()
+    expect(olive.get_by_role("heading", name="Poll result")).to_be_visible()
+    expect(olive.locator("body")).to_contain_text("“Direct Preference Optimization” won")
+    assert_every_time_in(olive, CLUB_ZONE)
+    check(olive, "poll result")
+    starts = Meeting.objects.get().starts_at
+
+    # Each member's home lists the session in their zone with the club's time, and an RSVP.
+    for page in (olive, ana, ben):
+        page.goto("/")
+        sessions = page.locator(".dashboard-session", has_text="Asia Paper Club #1")
+        expect(sessions).to_contain_text("Direct Preference Optimization")
+        expect_moment(sessions, starts, zones[page])
+        expect(sessions).to_contain_text("Are you coming?")
+        assert_every_time_in(page, zones[page])
+    screenshot(olive, "home-dashboard-1280")
+    screenshot(ana, "home-dashboard-390")
+    check(olive, "home, next session")
+    check(ana, "home, next session (phone)")
+
+    # Ana answers from her home page and lands on the session, in her time.
+    ana.locator(".dashboard-session").get_by_role("button", name="Going", exact=True).tap()
+    expect(ana.locator("#rsvp").get_by_role("button", name="✓ Going")).to_have_attribute(
+        "aria-pressed", "true"
     )
+    expect_moment(ana.locator("dd", has_text="min").first, starts, "America/New_York")
+    assert_every_time_in(ana, "America/New_York")
+    check(ana, "session (phone)")
+    ana.goto("/")
+    expect(ana.locator(".dashboard-session")).to_contain_text("You answered:")
+    expect(ana.locator(".dashboard-session").get_by_role("button", name="✓ Going")).to_be_visible()
+    ben.goto(club_url)
+    next_session = ben.locator("section", has=ben.get_by_role("heading", name="Next session"))
     expect(next_session).to_contain_text("#1: Direct Preference Optimization")
+    expect_moment(next_session, starts, "Europe/Berlin")
+    assert_every_time_in(ben, "Europe/Berlin")
 
-    # The organizer posts the notes under the three questions, with a preview first.
-    next_session.get_by_role("link", name=re.compile("Direct Preference")).click()
-    organizer.get_by_role("link", name="Write the notes").click()
-    organizer.get_by_label("Big Idea", exact=True).fill("The policy **is** the reward model.")
-    organizer.get_by_label("Relevance", exact=True).fill("Most open models train with it.")
-    organizer.get_by_label("Open Questions", exact=True).fill(
+    # The week passes and the session takes place; the organizer posts the notes.
+    held_at = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=2)
+    Meeting.objects.update(starts_at=held_at)
+    olive.goto(club_url + "sessions/1/")
+    olive.get_by_role("link", name="Write the notes").click()
+    olive.get_by_label("Big Idea", exact=True).fill("The policy **is** the reward model.")
+    olive.get_by_label("Relevance", exact=True).fill("Most open models train with it.")
+    olive.get_by_label("Open Questions", exact=True).fill(
         "- Does it overfit?\n- <script>alert(1)</script>"
     )
-    organizer.get_by_label(re.compile("One-line takeaway")).fill(
-        "Your LM is secretly a reward model."
-    )
-    organizer.get_by_role("button", name="Preview").click()
-    expect(organizer.locator("#preview strong")).to_have_text("is")
-    # Before the session starts the notes can only be drafted; they publish once it has.
-    organizer.get_by_role("button", name="Save draft").click()
-    expect(organizer.get_by_text("Draft saved.")).to_be_visible()
-    session_url = organizer.url
-    start_the_session(session_url)
-    organizer.get_by_role("link", name="Edit the draft").click()
-    organizer.get_by_role("button", name="Publish").click()
-    expect(organizer.get_by_text("The notes are published.")).to_be_visible()
+    olive.get_by_label(re.compile("One-line takeaway")).fill("Your LM is secretly a reward model.")
+    olive.get_by_role("button", name="Preview").click()
+    expect(olive.locator("#preview strong")).to_have_text("is")
+    # The session has started, so the notes publish at once.
+    olive.get_by_role("button", name="Publish").click()
+    expect(olive.get_by_text("The notes are published.")).to_be_visible()
+    session_url = olive.url
+    posted = Meeting.objects.get().notes_posted_at
 
-    # An anonymous visitor reads them on the public club.
-    anonymous = new_page()
-    anonymous.goto(session_url)
-    expect(anonymous.get_by_role("heading", name="Big Idea")).to_be_visible()
-    expect(anonymous.locator(".prose").first).to_contain_text("The policy is the reward model.")
-    expect(anonymous.locator(".status")).to_have_text("Held")
-    anonymous.goto(club_url + "sessions/")
-    expect(anonymous.locator(".takeaway")).to_have_text("Your LM is secretly a reward model.")
-    screenshot(anonymous, "walk-session-notes")
+    # Ben finds them on his home page.
+    ben.goto("/")
+    notes = ben.locator("section", has=ben.get_by_role("heading", name="Latest notes"))
+    expect(notes.get_by_role("link", name=re.compile("Asia Paper Club #1"))).to_be_visible()
+    assert_every_time_in(ben, "Europe/Berlin")
+
+    # An anonymous reader in Los Angeles reads them, every time in her own zone.
+    reader = new_page(timezone_id="America/Los_Angeles", locale="en-US")
+    reader.goto("/")  # the first page tells the app her zone
+    reader.goto(session_url)
+    expect(reader.get_by_role("heading", name="Big Idea")).to_be_visible()
+    expect(reader.locator(".prose").first).to_contain_text("The policy is the reward model.")
+    expect(reader.locator(".status")).to_have_text("Held")
+    expect_moment(reader.locator("dd", has_text="min").first, held_at, "America/Los_Angeles")
+    local_posted = posted.astimezone(zoneinfo.ZoneInfo("America/Los_Angeles"))
+    posted_line = reader.locator("p", has_text="Posted")
+    expect(posted_line).to_contain_text(
+        f"Posted {local_posted.day} {local_posted:%b %Y} (America/Los Angeles)"
+    )
+    expect(posted_line).to_contain_text("by Olive Tan")
+    assert_every_time_in(reader, "America/Los_Angeles")
+    check(reader, "session notes (anonymous)")
+    reader.goto(club_url + "sessions/")
+    expect(reader.locator(".takeaway")).to_have_text("Your LM is secretly a reward model.")
+    assert_every_time_in(reader, "America/Los_Angeles")
+    reader.goto(club_url)
+    assert_every_time_in(reader, "America/Los_Angeles")
+    expect(reader.locator("body")).not_to_contain_text("ana.7")
+    check(reader, "club (anonymous)")
+    screenshot(reader, "walk-session-notes")
+
+    assert {name: found for name, found in pages_checked.items() if found} == {}
+
+
+def test_an_anonymous_reader_sees_times_in_the_zone_their_browser_reports(new_page, live_server):
+    from clubs.services import create_club
+    from papers.services import suggest_paper
+    from sessions.services import schedule_meeting
+
+    olive = User.objects.create_user(email="olive@example.com", display_name="Olive Tan")
+    club = create_club(creator=olive, name="Berlin", slug="berlin", time_zone="Europe/Berlin")
+    paper = suggest_paper(club=club, suggested_by=olive, link="1706.03762", title="A", pitch="p")
+    # Thursday 29 Oct 2030, 19:00 in Berlin.
+    starts = dt.datetime(2030, 10, 29, 18, 0, tzinfo=dt.UTC)
+    schedule_meeting(club=club, suggestions=[paper], starts_at=starts)
+
+    tokyo = new_page(timezone_id="Asia/Tokyo", locale="ja-JP")
+    tokyo.goto(club.get_absolute_url())  # before the script has run once: the club's time
+    first = times_shown(tokyo)
+    tokyo.reload()
+
+    assert all("(Europe/Berlin)" in t for t in first)
+    assert "Wed 30 Oct 2030, 03:00 JST (Asia/Tokyo)" in times_shown(tokyo)
+    expect(tokyo.locator(".club-time").first).to_contain_text(
+        "Tue 29 Oct, 19:00 in the club's time (Europe/Berlin)"
+    )
+    cookie = next(c for c in tokyo.context.cookies() if c["name"] == "tz")
+    assert cookie["value"] == "Asia/Tokyo"

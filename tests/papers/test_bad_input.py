@@ -178,8 +178,32 @@ def test_duplicate_message_uses_the_clubs_calendar_day(organizer, member):
     )
     post_notes(meeting=meeting, author=organizer, bodies=["n", "", ""], takeaways={})
 
-    with pytest.raises(DuplicateSuggestion, match="on 05 Mar 2026"):
+    with pytest.raises(DuplicateSuggestion, match=r"on 5 Mar 2026 \(America/Los Angeles\)"):
         suggest_paper(club=club, suggested_by=organizer, link="2401.00001", pitch="again")
+
+
+def test_duplicate_message_is_in_the_readers_zone_with_the_clubs_day_beside(organizer, member):
+    import zoneinfo
+
+    from paperclub.when import reset_viewer_zone, set_viewer_zone
+    from papers.services import DuplicateSuggestion
+
+    club = create_club(creator=organizer, name="LA", slug="la", time_zone="America/Los_Angeles")
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="P", pitch="p")
+    paper.created_at = dt.datetime(2026, 3, 6, 3, 0, tzinfo=dt.UTC)  # Thursday evening in LA
+    paper.save()
+
+    token = set_viewer_zone(zoneinfo.ZoneInfo("Asia/Singapore"))
+    try:
+        with pytest.raises(DuplicateSuggestion) as refused:
+            suggest_paper(club=club, suggested_by=organizer, link="2401.00001", pitch="again")
+    finally:
+        reset_viewer_zone(token)
+
+    assert refused.value.message == (
+        "Already suggested by Max Member on 6 Mar 2026 (Asia/Singapore)"
+        " · 5 Mar in the club's time (America/Los Angeles)."
+    )
 
 
 def test_members_cannot_write_the_clubs_takeaway(member_client, club, member):

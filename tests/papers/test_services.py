@@ -81,7 +81,9 @@ def test_suggesting_a_read_paper_names_the_session(club, dpo, organizer):
     )
     post_notes(meeting=meeting, author=organizer, bodies=["a", "", ""], takeaways={})
 
-    with pytest.raises(DuplicateSuggestion, match=r"already read this on 04 Mar 2026, session #1"):
+    with pytest.raises(
+        DuplicateSuggestion, match=r"already read this on 4 Mar 2026 \(Asia/Singapore\), session #1"
+    ):
         suggest_paper(club=club, suggested_by=organizer, link="2305.18290", pitch="Again")
 
 
