@@ -34,9 +34,15 @@ class QuestionsField(forms.CharField):
 
 
 class ClubForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        initial="UTC",
+        label="Time zone",
+        help_text="The meeting time is in this zone; each member also sees times in their own.",
+    )
     discussion_questions = QuestionsField(
-        help_text="One per line. Notes after each session are written under these."
+        label="Discussion questions",
+        help_text="One per line. Notes after each session are written under these.",
     )
 
     class Meta:
@@ -63,10 +69,31 @@ class ClubForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
             "joining": forms.RadioSelect,
         }
+        labels = {
+            "name": "Name",
+            "slug": "Web address",
+            "description": "Short description",
+            "rules": "How the club runs",
+            "meeting_weekday": "Meeting day",
+            "meeting_time": "Meeting time",
+            "meeting_duration": "Length of a session (minutes)",
+            "place_name": "Where you meet",
+            "place_url": "Meeting link",
+            "visibility": "Who can see the club",
+            "joining": "Who can join",
+            "webhook_url": "Discord or Slack webhook",
+        }
         help_texts = {
-            "slug": "The club's address: /c/your-slug/. Leave empty to derive it from the name.",
+            "slug": "The end of the club's link, /c/your-club/: letters, digits and hyphens. "
+            "Leave empty to make it from the name.",
+            "description": "One or two sentences, shown on the club page and in the list of clubs.",
             "rules": "Markdown. How the club runs: what to read before, how the vote works…",
-            "meeting_duration": "Minutes, 5 to 600.",
+            "meeting_time": "In the club's time zone.",
+            "meeting_duration": "From 5 to 600 minutes.",
+            "place_name": "A room, or the call's name, e.g. “Discord · #paper-club voice”.",
+            "place_url": "The video call or voice channel members open to join, if there is one.",
+            "webhook_url": "Optional. In Discord: Channel settings → Integrations → Webhooks; "
+            "in Slack: an incoming webhook. Polls closing and session changes are posted there.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -115,7 +142,11 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=[("organizer", "Organizer"), ("member", "Member")])
+    role = forms.ChoiceField(
+        choices=[("organizer", "Organizer"), ("member", "Member")],
+        label="Role",
+        help_text="Organizers schedule sessions, run polls and post notes.",
+    )
 
 
 class NotificationsForm(forms.ModelForm):
@@ -125,6 +156,6 @@ class NotificationsForm(forms.ModelForm):
         widgets = {"reminders": forms.RadioSelect}
         labels = {
             "reminders": "Session reminders",
-            "poll_emails": "Poll emails",
-            "notes_emails": "Notes emails",
+            "poll_emails": "Emails about polls",
+            "notes_emails": "Emails when notes are posted",
         }

@@ -67,6 +67,11 @@ class SuggestionEditForm(forms.ModelForm):
         model = Suggestion
         fields = ["pitch", "takeaway"]
         widgets = {"pitch": forms.Textarea(attrs={"rows": 3})}
+        labels = {"pitch": "Why read this?", "takeaway": "One-line takeaway"}
+        help_texts = {
+            "pitch": "One or two sentences for the club.",
+            "takeaway": "The “X is all you need” line shown in the timeline.",
+        }
 
     def __init__(self, *args, organizer: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ def create_club(page) -> str:
     page.goto("/clubs/new/")
     page.get_by_label("Name:", exact=True).fill("Asia Paper Club")
     page.get_by_label("Time zone:").select_option("Asia/Singapore")
-    page.get_by_label("Place name:").fill("Discord voice")
+    page.get_by_label("Where you meet:").fill("Discord voice")
     page.get_by_label("By invite link only").check()
     page.get_by_role("button", name="Create the club").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Asia Paper Club")
