@@ -51,11 +51,17 @@ class ProfileForm(forms.ModelForm):
         required=False,
         help_text="How other members see you. Your email stays private.",
     )
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        label="Your time zone",
+        help_text="Session times and dates are shown in it, with each club's own time beside.",
+    )
 
     class Meta:
         model = User
         fields = ["display_name", "time_zone"]
+        labels = {"display_name": "Your name"}
+        help_texts = {"display_name": "What other members see next to your suggestions and votes."}
 
     def clean_display_name(self):
         return clean_name(self.cleaned_data["display_name"], self.instance.email)

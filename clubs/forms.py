@@ -38,20 +38,36 @@ class QuestionsField(MultiLineField):
 
 
 class ClubForm(forms.ModelForm):
-    name = OneLineField(max_length=100)
-    description = OneLineField(max_length=300, required=False)
+    # Declared fields take their label and help text here: Meta's apply only to the others.
+    name = OneLineField(max_length=100, label="Name")
+    description = OneLineField(
+        max_length=300,
+        required=False,
+        label="Short description",
+        help_text="One or two sentences, shown on the club page and in the list of clubs.",
+    )
     rules = MultiLineField(
         max_length=RULES_MAX,
         rows=5,
         required=False,
+        label="How the club runs",
         help_text="Markdown. How the club runs: what to read before, how the vote works…",
     )
     place_name = OneLineField(
-        max_length=120, required=False, help_text="e.g. Discord #paper-club voice"
+        max_length=120,
+        required=False,
+        label="Where you meet",
+        help_text="A room, or the call's name, e.g. “Discord · #paper-club voice”.",
     )
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        initial="UTC",
+        label="Time zone",
+        help_text="The meeting time is in this zone; each member also sees times in their own.",
+    )
     discussion_questions = QuestionsField(
-        help_text="One per line. Notes after each session are written under these."
+        label="Discussion questions",
+        help_text="One per line. Notes after each session are written under these.",
     )
 
     class Meta:
@@ -77,9 +93,28 @@ class ClubForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
             "joining": forms.RadioSelect,
         }
+        labels = {
+            "name": "Name",
+            "slug": "Web address",
+            "description": "Short description",
+            "rules": "How the club runs",
+            "meeting_weekday": "Meeting day",
+            "meeting_time": "Meeting time",
+            "meeting_duration": "Length of a session (minutes)",
+            "place_name": "Where you meet",
+            "place_url": "Meeting link",
+            "visibility": "Who can see the club",
+            "joining": "Who can join",
+            "webhook_url": "Discord or Slack webhook",
+        }
         help_texts = {
-            "slug": "The club's address: /c/your-slug/. Leave empty to derive it from the name.",
-            "meeting_duration": "Minutes, 5 to 600.",
+            "slug": "The end of the club's link, /c/your-club/: letters, digits and hyphens. "
+            "Leave empty to make it from the name.",
+            "meeting_time": "In the club's time zone.",
+            "meeting_duration": "From 5 to 600 minutes.",
+            "place_url": "The video call or voice channel members open to join, if there is one.",
+            "webhook_url": "Optional. In Discord: Channel settings → Integrations → Webhooks; "
+            "in Slack: an incoming webhook. Polls closing and session changes are posted there.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -128,7 +163,11 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=[("organizer", "Organizer"), ("member", "Member")])
+    role = forms.ChoiceField(
+        choices=[("organizer", "Organizer"), ("member", "Member")],
+        label="Role",
+        help_text="Organizers schedule sessions, run polls and post notes.",
+    )
 
 
 class NotificationsForm(forms.ModelForm):
@@ -138,6 +177,6 @@ class NotificationsForm(forms.ModelForm):
         widgets = {"reminders": forms.RadioSelect}
         labels = {
             "reminders": "Session reminders",
-            "poll_emails": "Poll emails",
-            "notes_emails": "Notes emails",
+            "poll_emails": "Emails about polls",
+            "notes_emails": "Emails when notes are posted",
         }

@@ -68,11 +68,15 @@ class SuggestionEditForm(forms.ModelForm):
 
     pitch = OneLineField(
         max_length=500,
-        help_text="Why should the club read this?",
+        label="Why read this?",
+        help_text="One or two sentences for the club.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     takeaway = OneLineField(
-        max_length=200, required=False, help_text="The club's one-line takeaway, once read."
+        max_length=200,
+        required=False,
+        label="One-line takeaway",
+        help_text="The “X is all you need” line shown in the timeline.",
     )
     title = OneLineField(
         max_length=300,

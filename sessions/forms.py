@@ -32,8 +32,18 @@ class MeetingForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration = forms.IntegerField(min_value=5, max_value=600, label="Duration (minutes)")
-    place_name = OneLineField(max_length=120, required=False, label="Place")
-    place_url = forms.URLField(required=False, label="Link", assume_scheme="https")
+    place_name = OneLineField(
+        max_length=120,
+        required=False,
+        label="Where",
+        help_text="A room, or the call's name. The club's usual place is filled in.",
+    )
+    place_url = forms.URLField(
+        required=False,
+        label="Meeting link",
+        help_text="The video call or voice channel for this session, if there is one.",
+        assume_scheme="https",
+    )
     presenters = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from papers.models import Poll, Suggestion, Track
 from papers.services import withdraw_suggestion
 from sessions.models import Meeting
-from tests.e2e.conftest import run_axe, screenshot
+from tests.e2e.conftest import SCREENSHOTS, run_axe, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,3 +176,26 @@ def test_every_control_is_big_enough_to_tap_on_a_phone(phone, demo):
         screenshot(page, f"phone-touch-{name.replace(' ', '-')}")
     assert small == {name: [] for name in pages}
     assert axe == {name: [] for name in pages}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_the_header_is_one_line_on_a_phone(phone, demo, django_user_model, who):
+    page = phone()
+    if who == "member":
+        user = django_user_model.objects.get(email="member@example.com")
+        user.display_name = "Samantha Okonkwo-Lindqvist"  # a long name is cut, not wrapped
+        user.save()
+        sign_in(page)
+    page.goto(CLUB)
+
+    header = page.locator(".site-header")
+    items = [box(page.locator(".brand"))] + [
+        box(item) for item in page.locator(".nav-links > li").all()
+    ]
+    middles = {round(item["y"] + item["height"] / 2) for item in items}
+    assert max(middles) - min(middles) <= 2  # one line
+    assert max(item["height"] for item in items) <= 48  # no link wraps inside itself
+    assert box(header)["height"] <= 64
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    header.screenshot(path=SCREENSHOTS / f"phone-header-{who}.png")
+    assert run_axe(page) == []

@@ -27,9 +27,9 @@ def zone_name(key: str) -> str:
 def create_club(page) -> str:
     page.goto("/clubs/new/")
     # The creator's browser said Singapore: the form starts there instead of in UTC.
-    expect(page.locator("#id_time_zone")).to_have_value(CLUB_ZONE)
-    page.locator("#id_name").fill("Asia Paper Club")
-    page.locator("#id_place_name").fill("Discord voice")
+    expect(page.get_by_label("Time zone:")).to_have_value(CLUB_ZONE)
+    page.get_by_label("Name:", exact=True).fill("Asia Paper Club")
+    page.get_by_label("Where you meet:").fill("Discord voice")
     page.get_by_label("By invite link only").check()
     page.get_by_role("button", name="Create the club").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Asia Paper Club")
