@@ -49,7 +49,9 @@ class ProfileForm(forms.ModelForm):
     display_name = OneLineField(
         max_length=80,
         required=False,
-        help_text="How other members see you. Your email stays private.",
+        label="Your name",
+        help_text="What other members see next to your suggestions and votes. "
+        "Your email stays private.",
     )
     time_zone = forms.ChoiceField(
         choices=time_zone_choices,
@@ -60,8 +62,6 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "time_zone"]
-        labels = {"display_name": "Your name"}
-        help_texts = {"display_name": "What other members see next to your suggestions and votes."}
 
     def clean_display_name(self):
         return clean_name(self.cleaned_data["display_name"], self.instance.email)
