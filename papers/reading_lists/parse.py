@@ -511,15 +511,14 @@ def _is_generic_link(link) -> bool:
 
 def _lists_papers(block: _Block) -> bool:
     """Whether a list holds papers (not only rules, links or prose)."""
-    return any(
-        node.has_paper()
-        or (
-            node.item.title
-            and not _rules_section(node.section)
-            and not prose_reason(node.words, node.item)
-        )
-        for node in block.nodes
-    )
+    for node in block.nodes:
+        if node.has_paper():
+            return True
+        emphasized = _EMPHASIZED.match(node.rest) is not None
+        reason = prose_reason(node.words, node.item, emphasized=emphasized)
+        if node.item.title and not reason and not _rules_section(node.section):
+            return True
+    return False
 
 
 def _rules_section(section: str) -> bool:
