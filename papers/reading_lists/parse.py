@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from markdown_it.token import Token
 
-from papers.identifiers import normalize_arxiv_id
+from papers.identifiers import arxiv_url, normalize_arxiv_id
 from papers.reading_lists.items import (
     _LEADING_LINK,
     _MD,
@@ -32,10 +32,12 @@ from papers.reading_lists.items import (
     _clean_input,
     _collapse,
     _finish_label,
+    _is_generic,
     _Item,
     _label,
     _latex_as_text,
     _restore,
+    _takeaway_text,
     _url_key,
     heading_text,
     inline_tokens,
@@ -68,6 +70,15 @@ _IN_ORDER = re.compile(
     re.I,
 )
 _QUESTION_HEADING_WORDS = 5
+# Reasons that keep a line under a paper's heading out of its description.
+_NOT_DESCRIPTION = (
+    "a footer",
+    "part of a citation",
+    "a citation",
+    "a call to action",
+    "a question",
+)
+_NUMBERED = re.compile(r"^\s*(?:#?\d{1,3}[.):]|\(\d{1,3}\))\s+")
 # Sections whose items are about the club, not papers.
 _RULES_SECTION = re.compile(
     r"\b(?:rules|guidelines|code of conduct|faq|about|contact|how (?:it|we|this) works?"
@@ -185,6 +196,12 @@ class _Reader:
                 inline = tokens[i + 1]
                 if i != title_index:
                     self.section = heading_text(inline.children or [], _SECTION_MAX)
+                    number, raw = self.raw(token)
+                    node = _Node(number, raw, [], "", self.section, [])
+                    node.links, node.rest = read_inline(
+                        inline.children or [], base_url=self.base_url, notes=node.notes
+                    )
+                    self.blocks.append(_Block("heading", self.section, nodes=[node]))
                 stack = []
                 i += 3
                 continue
@@ -448,17 +465,60 @@ def _question_list(nodes: list[_Node]) -> list[str] | None:
     return questions
 
 
+def _paper_headings(blocks: list[_Block]) -> set[int]:
+    """The headings that name papers, in a post that gives each paper a heading ("## 1.
+    Attention Is All You Need", then paragraphs): numbered ones or ones with a paper link,
+    when there are at least three."""
+    found = {
+        id(block)
+        for block in blocks
+        if block.kind == "heading"
+        and (_NUMBERED.match(block.nodes[0].rest) or block.nodes[0].has_paper())
+        and not prose_reason(block.nodes[0].words, block.nodes[0].item)
+    }
+    return found if len(found) >= 3 else set()
+
+
+def _describe(candidate: _Candidate, lines: list[Line]) -> None:
+    """The paragraphs under a paper's heading: its link, materials and description."""
+    for line in lines:
+        item = read_item(line.links, line.rest)
+        reason = prose_reason(line.words, item) or ""
+        if reason.startswith(_NOT_DESCRIPTION) and not (item.arxiv_id or item.url):
+            continue
+        paper = candidate.item
+        for link in line.links:
+            if not (paper.arxiv_id or paper.url) and (link.arxiv_id or _is_generic_link(link)):
+                paper.arxiv_id = link.arxiv_id
+                paper.url = arxiv_url(link.arxiv_id) if link.arxiv_id else link.url
+                continue
+            if paper.arxiv_id and link.arxiv_id == paper.arxiv_id:
+                continue
+            candidate.extra.append(Material(label=_label(link.text, link.url), url=link.url))
+        words = _takeaway_text(_SLOTS.sub(" ", line.rest))
+        before_link = line.links and line.words.endswith(":") and len(words.split()) <= 4
+        if _is_generic(words) or before_link:
+            continue  # "Read it here:" before the link
+        if words and not authors_line(words) and len(candidate.description) < 20:
+            candidate.description.append(words)
+        elif words and authors_line(words) and not candidate.authors:
+            candidate.authors = words
+
+
+def _is_generic_link(link) -> bool:
+    return link.text is not None and _is_generic(_restore(link.text))
+
+
 def _lists_papers(block: _Block) -> bool:
     """Whether a list holds papers (not only rules, links or prose)."""
-    return any(
-        node.has_paper()
-        or (
-            node.item.title
-            and not _rules_section(node.section)
-            and not prose_reason(node.words, node.item)
-        )
-        for node in block.nodes
-    )
+    for node in block.nodes:
+        if node.has_paper():
+            return True
+        emphasized = _EMPHASIZED.match(node.rest) is not None
+        reason = prose_reason(node.words, node.item, emphasized=emphasized)
+        if node.item.title and not reason and not _rules_section(node.section):
+            return True
+    return False
 
 
 def _rules_section(section: str) -> bool:
@@ -600,7 +660,22 @@ def parse_reading_list(text: str, *, base_url: str = "") -> ParsedList:
     page_titles: list[str] = []
     questions: list[str] = []
     skipped_questions: list[Problem] = []
+    paper_headings = _paper_headings(reader.blocks) if not in_list_document else set()
+    current: _Candidate | None = None  # the paper a heading names, in a post of headings
     for block in reader.blocks:
+        if block.kind == "heading":
+            current = None
+            if id(block) in paper_headings:
+                node = block.nodes[0]
+                node.rest = _NUMBERED.sub("", node.rest, count=1)
+                node._item = None
+                current = _Candidate(node.line, node.raw, node.item, "", node.words)
+                current.rest = node.rest
+                candidates.append(current)
+            continue
+        if block.kind == "lines" and current is not None:
+            _describe(current, block.lines)
+            continue
         if block.kind == "code":
             first = next((line for line in block.text.split("\n") if line.strip()), "")
             if first:

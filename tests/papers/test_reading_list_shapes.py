@@ -457,3 +457,26 @@ def test_latex_in_a_title_is_shown_as_text():
     ).entries
 
     assert entry.title == "Beyond Human Data REST^EM"
+
+
+def test_blog_post_with_a_heading_per_paper_reads_each_heading_and_its_paragraphs():
+    parsed = read("blog_post_headings.md")
+
+    assert parsed.title == "Ten papers we loved this year"
+    assert [(e.title, e.arxiv_id, e.authors, e.takeaway) for e in parsed.entries] == [
+        (
+            "Attention Is All You Need",
+            "1706.03762",
+            "Vaswani et al.",
+            "The one that started it: attention alone, no recurrence.",
+        ),
+        (
+            "LoRA: Low-Rank Adaptation of Large Language Models",
+            "2106.09685",
+            "",
+            "Fine-tune by learning low-rank updates to frozen weights.",
+        ),
+        ("Mixtral of Experts", "2401.04088", "", "Sparse experts make a big model cheap to run."),
+    ]
+    assert [m.label for m in parsed.entries[1].materials] == ["Code"]
+    assert skipped(parsed) == [(3, "a sentence, not a title."), (23, "a footer or signature.")]
