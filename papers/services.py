@@ -472,7 +472,11 @@ def set_vote(
     if not approve:
         mine.filter(suggestion=suggestion).delete()
         return Ballot(votes_used=mine.count(), budget=poll.budget)
-    if _locked(Suggestion, suggestion.pk).state != State.OPEN:
+    try:
+        still_open = _locked(Suggestion, suggestion.pk).state == State.OPEN
+    except Suggestion.DoesNotExist:  # merged into another row of the same paper meanwhile
+        still_open = False
+    if not still_open:
         raise RuleViolation("That paper is no longer on the ballot.")
     counts = mine.aggregate(used=Count("pk"), here=Count("pk", filter=Q(suggestion=suggestion)))
     if counts["here"]:

@@ -306,6 +306,8 @@ def test_votes_cast_while_two_rows_merge_are_all_kept_once(two_rows):
     merged = results[-1]
     assert merged == real
     cast = [r for r in results[:-1] if not isinstance(r, Exception)]
+    refused = [r for r in results[:-1] if isinstance(r, Exception)]
+    assert all(isinstance(r, RuleViolation) for r in refused), refused
     # A vote for the title row either landed before the merge (and moved) or found the
     # row gone; none is lost once counted, none is counted twice.
     assert Vote.objects.filter(poll=poll).count() == len(cast)
