@@ -256,3 +256,18 @@ def test_github_and_discord_sign_ups_start_in_the_browsers_zone(rf, django_user_
     )
 
     assert (user.display_name, user.time_zone) == ("Octo Cat", "Asia/Singapore")
+
+
+def test_a_social_sign_up_without_a_name_gets_no_name_from_the_email(rf, django_user_model):
+    from allauth.socialaccount.models import SocialLogin
+
+    from accounts.adapter import SocialAccountAdapter
+
+    login = SocialLogin(user=django_user_model(email="octo.cat@example.com"))
+
+    user = SocialAccountAdapter(rf.get("/")).populate_user(
+        rf.get("/"), login, {"email": "octo.cat@example.com"}
+    )
+    user.save()
+
+    assert (user.display_name, user.name, user.time_zone) == ("", f"Member #{user.pk}", "UTC")
