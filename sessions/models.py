@@ -30,14 +30,6 @@ class MeetingQuerySet(models.QuerySet):
             )
         )
 
-    def with_paper_titles(self):
-        """Just what a line naming the session needs: its papers (one query)."""
-        from papers.models import Suggestion
-
-        return self.select_related("club").prefetch_related(
-            Prefetch("suggestions", queryset=Suggestion.objects.select_related("paper"))
-        )
-
     def with_papers(self):
         from papers.models import Suggestion
 
