@@ -63,16 +63,38 @@ def coming_weeks(
         slot = club.next_slot_after(slot)
     days = [s.astimezone(club.tz).date() for s in slots]
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
-    meetings = {
-        m.starts_at.astimezone(club.tz).date(): m
-        for m in Meeting.objects.with_titles().filter(
-            club=club,
+    # One query for the sessions and their papers: each row is a paper of a session.
+    rows = (
+        Suggestion.objects.filter(
+            meetings__club=club,
             # A session held an hour ago still fills its week.
-            state__in=[State.SCHEDULED, State.HELD],
-            starts_at__gte=slots[0] - dt.timedelta(days=3),
-            starts_at__lte=slots[-1] + dt.timedelta(days=3),
+            meetings__state__in=[State.SCHEDULED, State.HELD],
+            meetings__starts_at__gte=slots[0] - dt.timedelta(days=3),
+            meetings__starts_at__lte=slots[-1] + dt.timedelta(days=3),
         )
-    }
+        .select_related("paper")
+        .annotate(
+            session_pk=F("meetings__pk"),
+            session_number=F("meetings__number"),
+            session_starts=F("meetings__starts_at"),
+        )
+        .order_by("meetings__starts_at", "pk")
+    )
+    meetings: dict[dt.date, Meeting] = {}
+    papers: dict[dt.date, list[Suggestion]] = {}
+    for row in rows:
+        day = row.session_starts.astimezone(club.tz).date()
+        # Only what a week's line shows is loaded: number, start, papers.
+        meetings.setdefault(
+            day,
+            Meeting(
+                pk=row.session_pk,
+                club=club,
+                number=row.session_number,
+                starts_at=row.session_starts,
+            ),
+        )
+        papers.setdefault(day, []).append(row)
     weeks = []
     poll_closes = None if poll is None else max(poll.closes_at or now, now)
     for s, d in zip(slots, days, strict=True):
@@ -91,6 +113,7 @@ def coming_weeks(
                 "day": d,
                 "skipped": d in skipped,
                 "meeting": meeting,
+                "papers": papers.get(d, []),
                 "holds": holds,
                 "poll": poll if holds == "vote" else None,
             }

@@ -143,9 +143,8 @@ def club_url(name: str, *more):
 
 ENDPOINTS = {
     "home": Endpoint("member", lambda w: reverse("home"), 9),
-    # Coming weeks name their sessions' papers: one query more.
-    "club page": Endpoint("member", club_url("clubs:detail"), 11),
-    "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 9),
+    "club page": Endpoint("member", club_url("clubs:detail"), 10),
+    "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 8),
     "club page: suggestions region": Endpoint(
         "member", club_url("clubs:detail"), 5, headers=region("suggestions")
     ),
