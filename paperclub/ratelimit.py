@@ -26,7 +26,10 @@ APP = "paperclub"
 # action: (limits, what the refusal calls it). Generous for real use; a burst from a script
 # or a stuck key stops. Listed in the README ("Security and reliability").
 ACTIONS: dict[str, tuple[str, str]] = {
-    "vote": ("60/m/user,120/m/ip", "votes"),
+    # A member marks a few papers in a minute; 30 toggles in a burst is a script.
+    "vote": ("20/m/user,120/m/ip", "votes"),
+    # Reordering a ranked ballot takes a click per step.
+    "rank": ("60/m/user,120/m/ip", "changes to your ranking"),
     "suggest": ("20/10m/user,40/10m/ip", "suggestions"),
     "link_check": ("30/m/user,60/m/ip", "link checks"),
     "import": ("10/h/user,20/h/ip", "imports"),

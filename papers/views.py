@@ -237,7 +237,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
 
 @require_POST
 @login_required
-@rate_limit("vote")
+@rate_limit("rank")
 def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Replace the member's ranked ballot with the posted `order` (first choice first),
     or put the paper `add` at its end.
