@@ -196,9 +196,11 @@ def test_weekly_loop_in_four_time_zones(new_page, live_server):
     ben.goto(club_url)
     candidate(ben, "Direct Preference").get_by_role("button", name=re.compile("^Vote for")).click()
     expect(ben.locator("#ballot-status")).to_contain_text("0 votes left")
-    # Past the budget: refused, with the reason, and nothing changes.
+    # Past the budget: refused, with the reason beside the button, and nothing changes.
     candidate(ben, "LoRA").get_by_role("button", name="Vote for LoRA").click()
-    expect(ben.locator("#poll-message")).to_contain_text("You have used all 1 of your votes")
+    expect(candidate(ben, "LoRA").get_by_role("alert")).to_contain_text(
+        "You have used all 1 of your votes"
+    )
     expect(candidate(ben, "LoRA").get_by_role("button", name="Vote for LoRA")).to_be_visible()
     ben.goto("/")
     expect(ben.locator("#open-polls + p")).to_contain_text("you have voted in every open poll")
