@@ -63,7 +63,9 @@ def _autofill(form: SuggestForm) -> None:
     try:
         services.fetch_paper(arxiv_id=arxiv_id)
     except arxiv.ArxivError as error:
-        if not form.cleaned_data["title"] and known is None:
+        # Without arXiv the club types the title itself, also for a paper another club
+        # typed by hand (its title is that club's own, see papers.catalog).
+        if not form.cleaned_data["title"]:
             form.require_title()
             form.add_error("title", error.message)
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from clubs.services import create_club
 from papers.models import Paper, Suggestion
+from papers.services import suggest_paper
 from tests.papers.conftest import Reply
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,29 @@ def test_arxiv_down_on_submit_no_longer_labels_the_title_optional(member_client,
         '<label for="id_authors" id="id_authors-label">Authors <span class="muted">(optional)'
         in body
     )
+
+
+def test_arxiv_down_for_a_paper_another_club_typed_asks_for_the_title_at_its_field(
+    member_client, club, organizer
+):
+    other = create_club(creator=organizer, name="Elsewhere", slug="elsewhere")
+    suggest_paper(
+        club=other,
+        suggested_by=organizer,
+        link="2005.14165",
+        title="A title typed by hand",
+        pitch="Typed while arXiv was down.",
+    )
+
+    response = member_client.post(
+        reverse("papers:suggest", args=[club.slug]),
+        {"link": "2005.14165", "pitch": "Few-shot learning at scale."},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert '<label for="id_title" id="id_title-label">Title</label>' in body
+    assert "arXiv could not be reached, so type the title yourself." in body
+    assert "A title typed by hand" not in body
+    assert Suggestion.objects.filter(club=club).count() == 0
