@@ -7,8 +7,8 @@ from django.utils import timezone
 from paperclub.errors import RuleViolation
 from paperclub.fields import MultiLineField, OneLineField
 from paperclub.validators import plausible_moment
-from papers import reading_list
 from papers.models import REASON_MAX, TEXT_MAX, Poll, Suggestion
+from papers.reading_lists import items as reading_list
 from papers.services import identify_paper
 
 

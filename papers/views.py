@@ -33,8 +33,8 @@ from papers.forms import (
     TrackEntryForm,
     TrackForm,
 )
-from papers.lists import club_bibtex, club_markdown
 from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
+from papers.reading_lists.export import club_bibtex, club_markdown
 from papers.reading_lists.items import ReadingListError
 from papers.reading_lists.plan import plan_import
 from papers.reading_lists.services import import_reading_list

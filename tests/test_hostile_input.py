@@ -11,7 +11,7 @@ from django.utils import timezone
 from clubs.models import Club
 from clubs.services import create_club, join_club
 from papers.models import Suggestion, Track
-from papers.reading_list import parse_reading_list
+from papers.reading_lists.writer import parse_reading_list
 from papers.services import (
     add_to_track,
     close_poll,

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from clubs.services import create_club
 from papers.models import Paper, PaperLink, Suggestion, Track, TrackEntry
-from papers.reading_list import parse_reading_list
 from papers.reading_lists.plan import plan_import
 from papers.reading_lists.services import import_reading_list
+from papers.reading_lists.writer import parse_reading_list
 from papers.services import add_to_track, create_track, set_paper_links
 from sessions.services import post_notes, questions_for, schedule_meeting
 

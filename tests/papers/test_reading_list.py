@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from papers.identifiers import arxiv_url, normalize_url
-from papers.reading_list import (
+from papers.reading_lists.writer import (
     MAX_BYTES,
     MAX_ENTRIES,
     TAKEAWAY_MAX,

@@ -5,9 +5,9 @@ from django.urls import reverse
 
 from clubs.services import create_club
 from papers.models import Poll, Ranking, ReadMark, Suggestion, Track
-from papers.reading_list import MAX_BYTES
 from papers.reading_lists.plan import plan_import
 from papers.reading_lists.services import import_reading_list
+from papers.reading_lists.writer import MAX_BYTES
 from papers.services import (
     close_poll,
     create_track,

@@ -1,5 +1,5 @@
 """A club's reading list out: the groups of an export, as a Markdown README or BibTeX.
-Writing the text itself is `papers.reading_list`; importing a list is `papers.reading_lists`.
+Writing the text itself is `writer`; importing a list is `plan` and `services`.
 """
 
 from collections.abc import Callable
@@ -9,7 +9,7 @@ from django.db.models import Max, Prefetch, Q
 
 from clubs.models import Club
 from papers.models import Suggestion, Track, TrackEntry
-from papers.reading_list import ExportItem, Material, to_bibtex, to_markdown
+from papers.reading_lists.writer import ExportItem, Material, to_bibtex, to_markdown
 
 # ---------- Export ----------
 

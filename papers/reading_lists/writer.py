@@ -1,6 +1,6 @@
 """Write a club's reading list back out: a GitHub README and a .bib file. Pure functions.
 
-Reading lists in is `papers.reading_lists` (markdown-it's token tree, then plain-text rules);
+Reading lists in is `parse` and `text` beside it (markdown-it's token tree, then plain-text rules);
 the names it shares with the writer are imported here, so `to_markdown` checks each item by
 reading it back with the parser itself.
 """
