@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.timezones import browser_zone
+from paperclub.http import is_local_path
 
 
 def _start_profile(request, user, name: str = "") -> None:
@@ -18,6 +19,11 @@ def _start_profile(request, user, name: str = "") -> None:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_safe_url(self, url):
+        # The site's one rule for `next`: a local path ("abc" would resolve next to the
+        # sign-in page and 404).
+        return is_local_path(url)
+
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": (

@@ -1,8 +1,13 @@
+import re
+
 from django import forms
 
 from accounts.models import User
 from accounts.timezones import time_zone_choices
 from paperclub.fields import OneLineField
+
+# Anything shaped like an address (someone's, or one's own): "a@b.c", "x @ y . org".
+EMAIL_LIKE = re.compile(r"[^\s@]+\s*@\s*[^\s@]+\s*\.\s*[^\s@]+")
 
 
 def clean_name(value: str, email: str = "") -> str:
@@ -11,6 +16,10 @@ def clean_name(value: str, email: str = "") -> str:
     name = " ".join(value.split())
     if not name:
         raise forms.ValidationError("Give a name other members will see.")
+    if EMAIL_LIKE.search(name):
+        raise forms.ValidationError(
+            "A display name cannot be an email address: others would take it for one."
+        )
     if email and name.casefold() == email.split("@", 1)[0].casefold():
         raise forms.ValidationError(
             "That is the start of your email address; pick a name that does not reveal it."

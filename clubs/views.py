@@ -16,6 +16,7 @@ from clubs.models import Invite, Membership
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, login_required, more_rows, page_number
 from paperclub.ratelimit import rate_limit
+from paperclub.text import one_line
 from papers.forms import SuggestForm
 from papers.models import Poll, Ranking, Suggestion, Vote
 from papers.services import close_due_polls
@@ -31,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Signed in: what to do next in my clubs, then the public clubs. Anonymous: the pitch,
     then the public clubs. The list of public clubs is searchable by name and paginated."""
     context = member_dashboard(request.user) if request.user.is_authenticated else {}
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    query = one_line(request.GET.get("q", ""))[:100]  # no NUL: PostgreSQL cannot compare it
     context["query"] = query
     context["public_clubs"] = public_clubs(
         query=query, page=page_number(request), exclude=context.get("my_clubs", [])

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -49,18 +50,19 @@ def safe_redirect(request, target: str | None, *, fallback: str) -> HttpResponse
     look up "abc" as one and fail), no control characters, no backslashes (some browsers
     read "/\\host" as "//host"). `fallback` is the view's own, never the visitor's.
     """
+    return HttpResponseRedirect(target if is_local_path(target) else fallback)
+
+
+def is_local_path(target: str | None) -> bool:
+    """A path on this site ("/…"), the only redirect target taken from a request."""
     target = target or ""
-    if (
+    return (
         target.startswith("/")
         and not target.startswith(("//", "/\\"))
         and "\\" not in target
         and not _UNSAFE_IN_PATH.search(target)
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(fallback)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    )
 
 
 _UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
@@ -99,3 +101,19 @@ def more_rows(rows, page: int, *, size: int, cumulative: bool) -> dict:
     count = page * size - start
     found = list(rows[start : start + count + 1])
     return {"shown": found[:count], "next_page": page + 1 if len(found) > count else None}
+
+
+def private_cache(get_response):
+    """Middleware: a page for a signed-in member, or a feed read with a secret token, may be
+    kept by the browser but by no shared cache (`Cache-Control: private`), unless the view
+    said otherwise."""
+
+    def middleware(request):
+        response = get_response(request)
+        match = getattr(request, "resolver_match", None)
+        secret = match is not None and "token" in match.kwargs
+        if not response.has_header("Cache-Control") and (secret or request.user.is_authenticated):
+            patch_cache_control(response, private=True)
+        return response
+
+    return middleware

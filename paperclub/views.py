@@ -1,6 +1,5 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.csrf import csrf_failure as django_csrf_failure
 
 from paperclub.http import htmx_refusal
 
@@ -21,4 +20,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
             target="#messages",
         )
-    return django_csrf_failure(request, reason=reason)
+    exception = (
+        "This page is out of date (you signed in or out elsewhere). "
+        "Go back, reload it and try again."
+    )
+    return render(request, "403.html", {"exception": exception}, status=403)

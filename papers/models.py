@@ -135,7 +135,8 @@ class SuggestionQuerySet(models.QuerySet):
         Another club's typed title never makes a paper match."""
         words = search_words(query)
         if not words:
-            return self.none()
+            # Still annotated: callers order the results by `shown_title`.
+            return self.with_display_details().none()
         follows_catalog = Q(title="", authors="")
         typed = Q()
         for word in words:

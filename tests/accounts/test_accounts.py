@@ -242,6 +242,17 @@ def test_new_account_may_not_use_its_email_as_display_name(client, django_user_m
     assert not django_user_model.objects.filter(email="bob.1201@example.com").exists()
 
 
+@pytest.mark.parametrize("name", ["victim@example.com", "Victim @ Example . org", "a@b.c"])
+def test_new_account_may_not_take_an_email_address_as_display_name(
+    client, django_user_model, name
+):
+    response = sign_up(client, "dn@example.net", name=name)
+
+    assert response.status_code == 200
+    assert "A display name cannot be an email address" in response.content.decode()
+    assert not django_user_model.objects.filter(email="dn@example.net").exists()
+
+
 def test_github_and_discord_sign_ups_start_in_the_browsers_zone(rf, django_user_model):
     from allauth.socialaccount.models import SocialLogin
 

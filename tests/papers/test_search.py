@@ -115,3 +115,22 @@ def test_postgresql_search_uses_the_full_text_index(club):
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "papers_paper_search" in plan
+
+
+# Queries without a single word: punctuation, a zero-width space, bytes that are not UTF-8,
+# a NUL. Each is a search for nothing, never an error.
+WORDLESS = ["-", "!!!", "\u200b", "%FF%FE", "%00", "'\"", "***"]
+
+
+@pytest.mark.parametrize("query", WORDLESS)
+def test_a_search_without_words_finds_nothing_and_says_so(client, club, query):
+    response = client.get(f"{reverse('papers:search', args=[club.slug])}?q={query}")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", WORDLESS)
+def test_the_home_pages_club_search_takes_any_query(client, club, query):
+    response = client.get(f"{reverse('home')}?q={query}")
+
+    assert response.status_code == 200
