@@ -568,7 +568,9 @@ def read_inline(
         token = tokens[i]
         kind = token.type
         if kind == "text":
-            out.append(token.content)
+            # A "*" or "_" the parser left as text is the author's, not emphasis: protected
+            # like an escaped one, so cleaning the emphasis marks later keeps it.
+            out.append("".join(_PROTECT.get(c, c) if c in "*_~" else c for c in token.content))
         elif kind == "text_special":
             text = _clean_input(token.content)
             out.append("".join(_PROTECT.get(char, char) for char in text))

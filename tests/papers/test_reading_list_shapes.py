@@ -480,3 +480,11 @@ def test_blog_post_with_a_heading_per_paper_reads_each_heading_and_its_paragraph
     ]
     assert [m.label for m in parsed.entries[1].materials] == ["Code"]
     assert skipped(parsed) == [(3, "a sentence, not a title."), (23, "a footer or signature.")]
+
+
+def test_an_asterisk_that_is_not_emphasis_stays_in_the_text():
+    parsed = parse_reading_list("- Attention Is All You Need: {{7*7}} heads, 2 * 3 layers\n")
+
+    assert [(e.title, e.takeaway) for e in parsed.entries] == [
+        ("Attention Is All You Need", "{{7*7}} heads, 2 * 3 layers")
+    ]
