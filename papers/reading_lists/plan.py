@@ -17,8 +17,9 @@ from django.db.models import Prefetch, Q
 from clubs.models import Club
 from paperclub.text import strip_control
 from papers import arxiv
+from papers.catalog import club_copy
 from papers.identifiers import arxiv_url, normalize_url
-from papers.models import Paper, Suggestion, Track, TrackEntry
+from papers.models import Paper, PaperLink, Suggestion, Track, TrackEntry
 from papers.reading_lists.items import Entry, Material, Problem
 from papers.reading_lists.parse import parse_reading_list
 from papers.titles import title_key, title_keys, title_url_key, titles_match
@@ -31,6 +32,7 @@ MAX_MATCHES = 5000  # catalog rows matched by title in one import
 LABEL_MAX = 60  # PaperLink.label
 LINK_MAX = 500  # PaperLink.url, Paper.url
 PITCH_MAX = 500  # Suggestion.pitch
+MAX_LINKS = 12  # labeled links kept with one paper (papers.services.MAX_LINKS)
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,63 @@ class PlannedPaper:
 
     @property
     def title(self) -> str:
-        if self.paper is not None and self.paper.title:
+        """The title the club will see: its own for a paper it has; arXiv's for a paper
+        arXiv confirmed; else the list's. A catalog row arXiv has not confirmed holds a
+        title another club typed, which this club is not shown."""
+        if self.suggestion is not None:
+            return self.suggestion.display_title
+        if self.paper is not None and self.paper.from_arxiv and self.paper.title:
             return self.paper.title
         if self.entry.title:
             return self.entry.title
-        return self.details.title if self.details else ""
+        if self.details is not None:
+            return self.details.title
+        return self.paper.title if self.paper is not None else ""
+
+    @property
+    def year(self) -> int | None:
+        year = self.entry.year
+        return year if year and 1900 <= year <= 2100 else None
+
+    @property
+    def held_links(self) -> tuple[Material, ...]:
+        """The list's links the club's copy of the paper has already."""
+        if self.suggestion is None:
+            return ()
+        held = {link.url for link in self.suggestion.links.all()}
+        return tuple(m for m in self.entry.materials if m.url in held)
+
+    @property
+    def new_links(self) -> tuple[Material, ...]:
+        """The list's links the import adds, within MAX_LINKS per paper."""
+        held = {link.url for link in self.suggestion.links.all()} if self.suggestion else set()
+        fresh = tuple(dict((m.url, m) for m in self.entry.materials if m.url not in held).values())
+        return fresh[: max(MAX_LINKS - len(held), 0)]
+
+    @property
+    def dropped_links(self) -> tuple[Material, ...]:
+        """The list's links over the limit, which are not kept."""
+        kept = {m.url for m in (*self.held_links, *self.new_links)}
+        return tuple(m for m in self.entry.materials if m.url not in kept)
+
+    @property
+    def filled_details(self) -> dict:
+        """The authors and year the import writes into the club's copy of a paper it has:
+        only where that copy is empty, and only what does not merely repeat arXiv's."""
+        if self.suggestion is None or self.paper is None:
+            return {}
+        copy = club_copy(self.paper, authors=self.entry.authors, year=self.year)
+        filled = {}
+        if copy["authors"] and not self.suggestion.authors:
+            filled["authors"] = copy["authors"]
+        if copy["year"] and self.suggestion.year is None:
+            filled["year"] = copy["year"]
+        return filled
+
+    @property
+    def adds_details(self) -> bool:
+        """For a paper the club has: links or details the import adds to it."""
+        return not self.is_new and bool(self.new_links or self.filled_details)
 
     @property
     def is_new(self) -> bool:
@@ -88,13 +142,16 @@ class PlannedPaper:
 
     @property
     def placement(self) -> list[tuple[str, str]]:
-        """Where each piece of the entry's text goes, for the preview."""
+        """Where each piece of the entry's text goes, for the preview: what the import
+        writes, and for a paper the club has, what it leaves as the club has it."""
+        if not self.is_new:
+            return self._placement_held()
         entry = self.entry
         pieces = [("title", self.title)]
         if entry.arxiv_id:
             pieces.append(("arXiv", entry.arxiv_id))
         if entry.year:
-            pieces.append(("year", str(entry.year)))
+            pieces.append(("year" if self.year else "year (not kept: not a year)", str(entry.year)))
         if entry.authors:
             pieces.append(("authors", entry.authors))
         if entry.takeaway:
@@ -103,13 +160,54 @@ class PlannedPaper:
             where = "track summary" if entry.sections else "pitch"
             cut = len(entry.summary) > PITCH_MAX and not entry.sections
             pieces.append((where + (" (first 500 characters)" if cut else ""), entry.summary))
-        if entry.materials:
-            pieces.append(("links", ", ".join(m.label for m in entry.materials)))
+        self._link_pieces(pieces)
         if entry.sections:
             pieces.append(("tracks", ", ".join(entry.sections)))
         if entry.notes:
-            pieces.append(("note (relative links)", ", ".join(entry.notes)))
+            where = "track further reading" if entry.sections else "pitch"
+            pieces.append((f"relative links (in the {where})", ", ".join(entry.notes)))
         return pieces
+
+    def _placement_held(self) -> list[tuple[str, str]]:
+        entry, filled = self.entry, self.filled_details
+        kept = "not kept: already on the list"
+        pieces = [("title (the club's)", self.title)]
+        if entry.arxiv_id:
+            pieces.append(("arXiv", entry.arxiv_id))
+        for name in ("year", "authors"):
+            value = getattr(entry, name)
+            if not value:
+                continue
+            if name in filled:
+                pieces.append((name, str(value)))
+            elif str(getattr(self.suggestion, name) or "") == str(value):
+                pieces.append((f"{name} (the club's copy has it already)", str(value)))
+            elif getattr(self.suggestion, name):
+                pieces.append((f"{name} (not kept: the club's copy has its own)", str(value)))
+            else:
+                pieces.append((f"{name} (not kept: arXiv's are shown)", str(value)))
+        if entry.takeaway:
+            pieces.append((f"takeaway ({kept})", entry.takeaway))
+        if entry.summary:
+            where = "track summary" if self.new_sections else f"summary ({kept})"
+            pieces.append((where, entry.summary))
+        self._link_pieces(pieces)
+        if self.new_sections:
+            pieces.append(("tracks", ", ".join(self.new_sections)))
+        if entry.notes:
+            where = "track further reading" if self.new_sections else kept
+            pieces.append((f"relative links ({where})", ", ".join(entry.notes)))
+        return pieces
+
+    def _link_pieces(self, pieces: list[tuple[str, str]]) -> None:
+        if self.new_links:
+            pieces.append(("links", ", ".join(m.label for m in self.new_links)))
+        if self.held_links:
+            held = ", ".join(m.label for m in self.held_links)
+            pieces.append(("links (the paper has them already)", held))
+        if self.dropped_links:
+            dropped = ", ".join(m.label for m in self.dropped_links)
+            pieces.append((f"links (not kept: {MAX_LINKS} per paper at most)", dropped))
 
 
 @dataclass(frozen=True)
@@ -141,7 +239,12 @@ class ImportPlan:
 
     @property
     def changes_anything(self) -> bool:
-        return bool(self.new or self.new_tracks or self.track_additions)
+        return bool(
+            self.new
+            or self.new_tracks
+            or self.track_additions
+            or any(p.adds_details for p in self.papers)
+        )
 
 
 def arxiv_details(arxiv_id: str) -> arxiv.ArxivMetadata:
@@ -261,8 +364,11 @@ def plan_import(
     }
     suggestions = {
         s.paper_id: s
-        for s in Suggestion.objects.filter(club=club).prefetch_related(
-            Prefetch("track_entries", queryset=TrackEntry.objects.select_related("track"))
+        for s in Suggestion.objects.filter(club=club)
+        .select_related("paper")
+        .prefetch_related(
+            Prefetch("track_entries", queryset=TrackEntry.objects.select_related("track")),
+            Prefetch("links", queryset=PaperLink.objects.only("suggestion_id", "url")),
         )
     }
     # Sections that differ only in case are one track: the club's own spelling, else the

@@ -1,6 +1,7 @@
 """Write a planned reading-list import into a club."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from clubs.models import Club
@@ -8,7 +9,7 @@ from paperclub.errors import RuleViolation
 from paperclub.text import multi_line, one_line
 from papers.catalog import club_copy
 from papers.identifiers import arxiv_url, normalize_url
-from papers.models import Paper, Suggestion, Track
+from papers.models import Paper, PaperLink, Suggestion, Track
 from papers.reading_lists.plan import ImportPlan, PlannedPaper, plan_import
 from papers.services import (
     MAX_LINKS,
@@ -41,8 +42,10 @@ def import_reading_list(
     """Add a reading list to the club: each paper as a suggestion, each section as a track.
 
     All or nothing: the plan is made and written in one transaction, and a paper that
-    the club already has is left as it is, apart from joining the tracks it is newly listed
-    in (so importing a list twice adds nothing). The takeaway becomes the suggestion's
+    the club already has keeps its own title, takeaway and pitch: it joins the tracks it is
+    newly listed in, gains the list's links it lacks (within MAX_LINKS), and the list's
+    authors and year where the club's copy has none, so importing a list twice adds nothing
+    and the preview's placement is what is written. The takeaway becomes the suggestion's
     takeaway and its pitch; a description too long for a takeaway becomes the summary of
     its track entries, or the pitch of a paper in no track; a paper without either gets
     IMPORTED_PITCH. Authors and year typed in the list are the club's copy of them. Further
@@ -84,9 +87,9 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
             takeaway = one_line(entry.takeaway)[:TAKEAWAY_MAX]
             copy = club_copy(
                 paper,
-                title=one_line(entry.title)[:300],
+                title=one_line(planned.title)[:300],  # the title the preview showed
                 authors=one_line(entry.authors)[:1000],
-                year=entry.year if entry.year and 1900 <= entry.year <= 2100 else None,
+                year=planned.year,
             )
             suggestion = Suggestion.objects.create(
                 club=club,
@@ -96,8 +99,10 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
                 takeaway=takeaway,
                 **copy,
             )
-            links = [(m.label, m.url) for m in entry.materials][:MAX_LINKS]
+            links = [(m.label, m.url) for m in planned.new_links][:MAX_LINKS]
             set_paper_links(suggestion=suggestion, links=links)
+        else:
+            _add_to_held(planned)
         for section in planned.new_sections:
             add_to_track(
                 track=tracks[section.casefold()],
@@ -105,6 +110,28 @@ def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> No
                 summary=multi_line(entry.summary),
                 further_reading=planned.note,
             )
+
+
+def _add_to_held(planned: PlannedPaper) -> None:
+    """A paper the club has gets the list's links it lacks and, where the club's copy is
+    empty, the list's authors and year (PlannedPaper.new_links, filled_details)."""
+    suggestion = planned.suggestion
+    links = planned.new_links
+    if links:
+        last = PaperLink.objects.filter(suggestion=suggestion).aggregate(Max("position"))
+        start = (last["position__max"] or 0) + 1
+        PaperLink.objects.bulk_create(
+            PaperLink(suggestion=suggestion, label=m.label, url=m.url, position=start + n)
+            for n, m in enumerate(links)
+        )
+    filled = planned.filled_details
+    if filled:
+        # Only still-empty fields, in case the club typed them since the plan was made.
+        rows = Suggestion.objects.filter(pk=suggestion.pk)
+        if "authors" in filled:
+            rows.filter(authors="").update(authors=filled["authors"][:1000])
+        if "year" in filled:
+            rows.filter(year__isnull=True).update(year=filled["year"])
 
 
 def _imported_paper(planned: PlannedPaper) -> Paper:
