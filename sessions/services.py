@@ -413,6 +413,8 @@ def set_materials(
 def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
     """A member says going / maybe / not going. Answering again changes the answer.
 
+    Open until the session ends (Meeting.rsvp_open), even once its notes marked it held.
+
     Side effects: one Rsvp row created or updated.
     """
     if answer not in {Rsvp.Answer.GOING, Rsvp.Answer.MAYBE, Rsvp.Answer.NOT_GOING}:
@@ -420,7 +422,7 @@ def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
     if membership.club_id != meeting.club_id:
         raise RuleViolation("Only members of this club can answer.", status=403)
     meeting = Meeting.objects.get(pk=meeting.pk)
-    if meeting.state != State.SCHEDULED or meeting.starts_at <= timezone.now():
+    if not meeting.rsvp_open:
         raise RuleViolation("This session is no longer open for answers.")
     rsvp, _ = Rsvp.objects.update_or_create(
         meeting=meeting,
