@@ -152,6 +152,12 @@ class Meeting(models.Model):
     def has_started(self) -> bool:
         return self.starts_at <= timezone.now()
 
+    @property
+    def rsvp_open(self) -> bool:
+        """Members may say whether they come until the session ends: published notes mark
+        it held from its start, but latecomers still answer while it runs."""
+        return self.state != self.State.CANCELLED and timezone.now() < self.ends_at
+
 
 class SkippedWeek(models.Model):
     """A week the club does not meet (a holiday). The weekly slot itself stays."""

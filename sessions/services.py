@@ -12,7 +12,7 @@ from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import checked_text, one_line
 from paperclub.when import when_text
-from papers.models import Suggestion
+from papers.models import Paper, Suggestion
 from sessions.models import (
     NOTES_MAX,
     Material,
@@ -53,9 +53,10 @@ def next_free_slot(club: Club, after: dt.datetime) -> dt.datetime:
 def coming_weeks(
     club: Club, count: int = 6, now: dt.datetime | None = None, poll=None
 ) -> list[dict]:
-    """The club's next `count` weekly slots, each saying what it holds: its session (with
-    papers), "skipped", the open `poll` (whose winner takes the first free slot after it
-    closes), or nothing yet. `holds` is "session", "skipped", "vote" or "free"."""
+    """The club's next `count` weekly slots, each saying what it holds: its sessions (every
+    one of that club-local day, in start order, each with its papers), "skipped", the open
+    `poll` (whose winner takes the first free slot after it closes), or nothing yet.
+    `holds` is "session", "skipped", "vote" or "free"."""
     now = now or timezone.now()
     slots, slot = [], club.next_slot_after(now - dt.timedelta(hours=1))
     for _ in range(count):
@@ -63,43 +64,46 @@ def coming_weeks(
         slot = club.next_slot_after(slot)
     days = [s.astimezone(club.tz).date() for s in slots]
     skipped = set(SkippedWeek.objects.filter(club=club, day__in=days).values_list("day", flat=True))
-    # One query for the sessions and their papers: each row is a paper of a session.
+    # One query for the sessions and their papers, read from the sessions so that a session
+    # without a paper yet still shows: each row is one paper of a session, or the session
+    # alone (a LEFT JOIN) when it has none.
     rows = (
-        Suggestion.objects.filter(
-            meetings__club=club,
+        Meeting.objects.filter(
+            club=club,
             # A session held an hour ago still fills its week.
-            meetings__state__in=[State.SCHEDULED, State.HELD],
-            meetings__starts_at__gte=slots[0] - dt.timedelta(days=3),
-            meetings__starts_at__lte=slots[-1] + dt.timedelta(days=3),
+            state__in=[State.SCHEDULED, State.HELD],
+            starts_at__gte=slots[0] - dt.timedelta(days=3),
+            starts_at__lte=slots[-1] + dt.timedelta(days=3),
         )
-        .select_related("paper")
-        .annotate(
-            session_pk=F("meetings__pk"),
-            session_number=F("meetings__number"),
-            session_starts=F("meetings__starts_at"),
+        .order_by("starts_at", "pk", "suggestions__pk")
+        .values_list(
+            "pk",
+            "number",
+            "starts_at",
+            "suggestions__pk",
+            "suggestions__title",
+            "suggestions__paper__pk",
+            "suggestions__paper__title",
         )
-        .order_by("meetings__starts_at", "pk")
     )
-    meetings: dict[dt.date, Meeting] = {}
-    papers: dict[dt.date, list[Suggestion]] = {}
-    for row in rows:
-        day = row.session_starts.astimezone(club.tz).date()
-        # Only what a week's line shows is loaded: number, start, papers.
-        meetings.setdefault(
-            day,
-            Meeting(
-                pk=row.session_pk,
-                club=club,
-                number=row.session_number,
-                starts_at=row.session_starts,
-            ),
-        )
-        papers.setdefault(day, []).append(row)
+    sessions: dict[int, dict] = {}
+    by_day: dict[dt.date, list[dict]] = {}
+    for pk, number, starts_at, s_pk, s_title, paper_pk, paper_title in rows:
+        if pk not in sessions:
+            # Only what a week's line shows is loaded: number, start, papers.
+            sessions[pk] = {
+                "meeting": Meeting(pk=pk, club=club, number=number, starts_at=starts_at),
+                "papers": [],
+            }
+            by_day.setdefault(starts_at.astimezone(club.tz).date(), []).append(sessions[pk])
+        if s_pk is not None:
+            sessions[pk]["papers"].append(
+                Suggestion(pk=s_pk, title=s_title, paper=Paper(pk=paper_pk, title=paper_title))
+            )
     weeks = []
     poll_closes = None if poll is None else max(poll.closes_at or now, now)
     for s, d in zip(slots, days, strict=True):
-        meeting = meetings.get(d)
-        if meeting is not None:
+        if d in by_day:
             holds = "session"
         elif d in skipped:
             holds = "skipped"
@@ -112,8 +116,8 @@ def coming_weeks(
                 "starts_at": s,
                 "day": d,
                 "skipped": d in skipped,
-                "meeting": meeting,
-                "papers": papers.get(d, []),
+                # Every session of that day, in start order, each with its papers.
+                "sessions": by_day.get(d, []),
                 "holds": holds,
                 "poll": poll if holds == "vote" else None,
             }
@@ -131,9 +135,10 @@ def skip_week(*, club: Club, day: dt.date) -> SkippedWeek:
     week = next((w for w in coming_weeks(club, count=26) if w["day"] == day), None)
     if week is None:
         raise RuleViolation("Pick one of the club's coming meeting days.", status=400)
-    if week["meeting"] is not None:
+    if week["sessions"]:
         raise RuleViolation(
-            f"Session #{week['meeting'].number} is scheduled that day. Move or cancel it first."
+            f"Session #{week['sessions'][0]['meeting'].number} is scheduled that day. "
+            "Move or cancel it first."
         )
     skipped, _ = SkippedWeek.objects.get_or_create(club=club, day=day)
     return skipped
@@ -408,6 +413,8 @@ def set_materials(
 def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
     """A member says going / maybe / not going. Answering again changes the answer.
 
+    Open until the session ends (Meeting.rsvp_open), even once its notes marked it held.
+
     Side effects: one Rsvp row created or updated.
     """
     if answer not in {Rsvp.Answer.GOING, Rsvp.Answer.MAYBE, Rsvp.Answer.NOT_GOING}:
@@ -415,7 +422,7 @@ def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
     if membership.club_id != meeting.club_id:
         raise RuleViolation("Only members of this club can answer.", status=403)
     meeting = Meeting.objects.get(pk=meeting.pk)
-    if meeting.state != State.SCHEDULED or meeting.starts_at <= timezone.now():
+    if not meeting.rsvp_open:
         raise RuleViolation("This session is no longer open for answers.")
     rsvp, _ = Rsvp.objects.update_or_create(
         meeting=meeting,

@@ -331,12 +331,38 @@ def test_session_page_query_count_with_rsvps_and_materials(
     assert Meeting.objects.get().sequence == 1
 
 
-def test_answers_close_when_the_session_starts(club, meeting, member):
-    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=1))
-    meeting.refresh_from_db()
+def test_answers_stay_open_while_a_session_with_published_notes_runs(
+    client, club, meeting, member, organizer, start_session
+):
+    from sessions.services import post_notes
+
+    meeting.duration = dt.timedelta(minutes=60)
+    Meeting.objects.filter(pk=meeting.pk).update(duration=meeting.duration)
+    start_session(meeting, ago=dt.timedelta(minutes=1))
+    post_notes(meeting=meeting, author=organizer, bodies=["x", "", ""], takeaways={})
+    client.force_login(member)
+
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    response = client.post(
+        reverse("meetings:rsvp", args=[club.slug, meeting.number]), {"answer": "going"}
+    )
+
+    assert Meeting.objects.get().state == Meeting.State.HELD
+    assert 'id="rsvp-heading"' in page and 'name="answer" value="going"' in page
+    assert response.status_code in (200, 302)
+    assert Rsvp.objects.get(meeting=meeting).answer == "going"
+
+
+def test_answers_close_when_the_session_ends(client, club, meeting, member, start_session):
+    start_session(meeting, ago=meeting.duration + dt.timedelta(minutes=1))
+    client.force_login(member)
 
     with pytest.raises(RuleViolation, match="no longer open"):
         set_rsvp(meeting=meeting, membership=club.memberships.get(user=member), answer="going")
+    page = client.get(meeting.get_absolute_url()).content.decode()
+
+    assert 'name="answer"' not in page
+    assert not Rsvp.objects.filter(meeting=meeting).exists()
 
 
 def test_materials_of_a_cancelled_session_cannot_change(meeting):

@@ -145,7 +145,8 @@ def test_a_session_held_this_hour_still_fills_its_week(club, organizer, member, 
 
     weeks = coming_weeks(club, now=post_notes_at)
 
-    assert (weeks[0]["holds"], weeks[0]["meeting"].pk) == ("session", meeting.pk)
+    assert weeks[0]["holds"] == "session"
+    assert [x["meeting"].pk for x in weeks[0]["sessions"]] == [meeting.pk]
 
 
 def test_club_page_weeks_query_count_does_not_grow_with_sessions(
@@ -162,3 +163,43 @@ def test_club_page_weeks_query_count_does_not_grow_with_sessions(
 
     add(0)
     same_queries(lambda: client.get(url), lambda: [add(i) for i in range(1, 5)])
+
+
+def test_a_week_lists_every_session_of_its_day_in_start_order(client, club, organizer, member):
+    slot = coming_weeks(club)[0]["starts_at"]
+    winner = suggest_paper(
+        club=club, suggested_by=member, link="2401.00011", title="Won", pitch="p"
+    )
+    extra = suggest_paper(
+        club=club, suggested_by=member, link="2401.00012", title="Early", pitch="p"
+    )
+    evening = schedule_meeting(club=club, suggestions=[winner], starts_at=slot)
+    morning_at = slot.astimezone(club.tz).replace(hour=7, minute=4)
+    morning = schedule_meeting(club=club, suggestions=[extra], starts_at=morning_at)
+
+    weeks = coming_weeks(club)
+    html = client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+
+    assert [x["meeting"].pk for x in weeks[0]["sessions"]] == [morning.pk, evening.pk]
+    assert [[p.display_title for p in x["papers"]] for x in weeks[0]["sessions"]] == [
+        ["Early"],
+        ["Won"],
+    ]
+    assert weeks_list(html)[0].endswith("#2: Early , #1: Won")
+    assert f'href="{morning.get_absolute_url()}">#2: Early</a>' in html
+    assert f'href="{evening.get_absolute_url()}">#1: Won</a>' in html
+
+
+def test_a_session_without_a_paper_still_fills_its_week(client, club, member):
+    slot = coming_weeks(club)[1]["starts_at"]
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00013", title="P", pitch="p")
+    meeting = schedule_meeting(club=club, suggestions=[paper], starts_at=slot)
+    meeting.suggestions.clear()  # its only paper was taken off the session
+
+    weeks = coming_weeks(club)
+    html = client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+
+    assert weeks[1]["holds"] == "session"
+    assert [(x["meeting"].pk, x["papers"]) for x in weeks[1]["sessions"]] == [(meeting.pk, [])]
+    assert f'href="{meeting.get_absolute_url()}">#1: no paper yet</a>' in html
+    assert "Skip" not in weeks_list(html)[1]
