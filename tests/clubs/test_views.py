@@ -386,3 +386,30 @@ def test_a_new_club_starts_in_utc_when_nothing_is_known(member_client):
     form = member_client.get(reverse("clubs:create")).context["form"]
 
     assert form["time_zone"].value() == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("authors", "year", "line"),
+    [
+        ("", None, "arXiv:1706.03762"),
+        ("", 2017, "2017 · arXiv:1706.03762"),
+        ("Vaswani et al.", None, "Vaswani et al. · arXiv:1706.03762"),
+        ("Vaswani et al.", 2017, "Vaswani et al. · 2017 · arXiv:1706.03762"),
+    ],
+)
+def test_a_ballot_row_puts_separators_only_between_present_details(
+    member_client, club, member, authors, year, line
+):
+    suggest_paper(
+        club=club,
+        suggested_by=member,
+        link="https://arxiv.org/abs/1706.03762",
+        title="Attention Is All You Need",
+        authors=authors,
+        year=year,
+        pitch="The transformer.",
+    )
+    body = member_client.get(club.get_absolute_url()).content.decode()
+
+    details = body.split('class="paper-title"', 1)[1].split('<p class="muted small">', 1)[1]
+    assert details.split("</p>", 1)[0] == line

@@ -58,6 +58,10 @@ def box(locator) -> dict:
     return found
 
 
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def in_viewport(found: dict) -> bool:
     return found["y"] >= 0 and found["y"] + found["height"] <= PHONE["height"]
 
@@ -84,6 +88,9 @@ def test_a_refused_vote_shows_beside_its_button_on_a_phone(phone, demo):
     assert in_viewport(box(alert)) and in_viewport(box(button))
     assert abs(box(alert)["y"] - box(button)["y"]) < 120  # right under the button
     assert alert.get_attribute("aria-live") == "assertive"
+    assert page_width(page) <= PHONE["width"]  # the message wraps; the page does not widen
+    message = box(alert.locator(".error"))
+    assert message["x"] >= 0 and message["x"] + message["width"] <= PHONE["width"]
     screenshot(page, "phone-refused-vote")
     assert run_axe(page) == []
 
@@ -108,22 +115,36 @@ def test_a_refusal_in_development_is_shown_in_place_not_as_a_page(phone, demo, s
 # The rule as this test applies it:
 # - controls are links with an address, buttons, form fields, <summary> and [role=button],
 #   when rendered (a box of some size) and not hidden;
-# - exempt, as WCAG allows: a link inside a sentence ("inline"): an inline link whose block
-#   holds other text besides it (its size is set by the line of text around it);
+# - exempt, as WCAG allows: a link inside a sentence ("inline"): an inline link with words
+#   of a sentence right before or after it (its size is set by the line of text around it);
+#   a link set apart only by separators (a breadcrumb, "· Edit", "you: Markdown · BibTeX",
+#   a link after a full stop) is a control of its own and must be big enough;
 # - a checkbox or radio button counts with its <label>, which takes the same tap;
 # - the skip link is exempt while it is off screen (it shows on keyboard focus only).
-SMALL_CONTROLS = """
+SMALL_CONTROLS = r"""
 () => {
   const blockOf = (el) => {
     let node = el.parentElement;
     while (node && getComputedStyle(node).display.startsWith("inline")) node = node.parentElement;
     return node;
   };
+  // The text of the block just before and just after the link.
+  const around = (el, block) => {
+    const before = document.createRange(), after = document.createRange();
+    before.setStart(block, 0); before.setEndBefore(el);
+    after.setStartAfter(el); after.setEnd(block, block.childNodes.length);
+    const text = (range) => range.toString().replace(/\s+/g, " ").trim();
+    return [text(before), text(after)];
+  };
+  const apart = /(^|[·\u203a/|:.,—])$/;
+  const apartAfter = /^($|[·\u203a/|,—])/;
   const inSentence = (el) => {
     const display = getComputedStyle(el).display;
     if (el.tagName !== "A" || display !== "inline") return false;
     const block = blockOf(el);
-    return block && block.innerText.trim().length > el.innerText.trim().length;
+    if (!block) return false;
+    const [before, after] = around(el, block);
+    return !(apart.test(before) && apartAfter.test(after));
   };
   const found = [];
   const controls = document.querySelectorAll(
@@ -151,7 +172,7 @@ SMALL_CONTROLS = """
 
 def test_every_control_is_big_enough_to_tap_on_a_phone(phone, demo):
     page = phone()
-    sign_in(page)
+    sign_in(page, "organizer@example.com")  # sees every control, "Edit" on each suggestion
     page.goto(STUDY)  # a ranking with arrows and a remove button on each line
     for ranked in range(1, 4):
         page.locator("button.vote-button", has_text="Rank").first.tap()
@@ -159,23 +180,55 @@ def test_every_control_is_big_enough_to_tap_on_a_phone(phone, demo):
         expect(page.locator(".ranked-badge")).to_have_count(ranked)  # the list refreshed
 
     open_poll = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True)
+    closed_poll = Poll.objects.filter(club__slug="asia-paper-club", winner__isnull=False).first()
+    assert page.goto(f"{CLUB}").ok and page.locator(".edit-link").count() > 0
     pages = {
         "ranked club": STUDY,
         "approval club": CLUB,
         "session": Meeting.objects.filter(club__slug="asia-paper-club").first().get_absolute_url(),
         "track": Track.objects.filter(club__slug="friday-study-group").first().get_absolute_url(),
         "poll": open_poll.get_absolute_url(),
+        "poll result": closed_poll.get_absolute_url(),
         "timeline": f"{CLUB}sessions/",
+        "profile": "/accounts/profile/",
         "home": "/",
     }
-    small, axe = {}, {}
+    small, axe, wide = {}, {}, {}
     for name, url in pages.items():
         page.goto(url)
         small[name] = page.evaluate(SMALL_CONTROLS)
         axe[name] = run_axe(page)
+        if page_width(page) > PHONE["width"]:
+            wide[name] = page_width(page)
         screenshot(page, f"phone-touch-{name.replace(' ', '-')}")
     assert small == {name: [] for name in pages}
     assert axe == {name: [] for name in pages}
+    assert wide == {}  # no page is wider than the screen
+
+
+def test_a_wide_table_scrolls_inside_its_box_on_a_phone(phone, demo):
+    page = phone()
+    sign_in(page)
+    poll = Poll.objects.filter(club__slug="asia-paper-club", winner__isnull=False).first()
+    page.goto(poll.get_absolute_url())
+
+    assert page_width(page) <= PHONE["width"]
+    wrap = page.locator(".table-wrap[aria-labelledby=counts-heading]")
+    found = box(wrap)
+    assert found["x"] >= 0 and found["x"] + found["width"] <= PHONE["width"]
+    widths = wrap.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] > widths[1]  # more columns than fit: they are a swipe away, not cut
+    assert "gradient" in wrap.evaluate("el => getComputedStyle(el).backgroundImage")  # the edge
+    wrap.scroll_into_view_if_needed()
+    suggested = wrap.get_by_role("columnheader", name="Suggested")
+    expect(suggested).not_to_be_in_viewport()  # a swipe away at first
+    wrap.evaluate("el => el.scrollTo(el.scrollWidth, 0)")
+    expect(suggested).to_be_in_viewport()
+    winner = page.locator("section[aria-labelledby=winner-heading]")
+    lines = [line.strip() for line in winner.inner_text().splitlines()]
+    assert "." not in lines  # no full stop left on a line of its own
+    screenshot(page, "phone-poll-result")
+    assert run_axe(page) == []
 
 
 @pytest.mark.parametrize("who", ["anonymous", "member"])
