@@ -31,11 +31,11 @@ from markdown_it import MarkdownIt
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from accounts.models import User
-from clubs.models import Club, Membership
+from clubs.models import RULES_MAX, Club, Membership
 from clubs.services import create_club, join_club
 from paperclub.output import one_line, webhook_body
 from paperclub.text import strip_control
-from papers.models import Paper, PaperLink, Suggestion, Track, TrackEntry
+from papers.models import TEXT_MAX, Paper, PaperLink, Suggestion, Track, TrackEntry
 from papers.services import add_to_track, create_track, open_poll, suggest_paper
 from sessions.models import Material, Meeting, NoteSection
 from sessions.services import post_notes, questions_for, schedule_meeting, update_meeting
@@ -81,6 +81,8 @@ FIELDS: list[tuple[type[models.Model], str]] = [
     (Paper, "title"),
     (Paper, "authors"),
     (Paper, "abstract"),
+    (Suggestion, "title"),  # the club's copy of the paper's details
+    (Suggestion, "authors"),
     (Suggestion, "pitch"),
     (Suggestion, "takeaway"),
     (PaperLink, "label"),
@@ -95,8 +97,17 @@ FIELDS: list[tuple[type[models.Model], str]] = [
 ]
 
 
+# TextFields whose limit is a CheckConstraint (paperclub.text.length_limit), not max_length.
+TEXT_LIMITS = {
+    (Club, "rules"): RULES_MAX,
+    (Track, "description"): TEXT_MAX,
+    (TrackEntry, "summary"): TEXT_MAX,
+    (TrackEntry, "further_reading"): TEXT_MAX,
+}
+
+
 def fit(model: type[models.Model], field: str, value: str) -> str:
-    limit = model._meta.get_field(field).max_length
+    limit = model._meta.get_field(field).max_length or TEXT_LIMITS.get((model, field))
     return value[:limit] if limit else value
 
 
@@ -362,7 +373,7 @@ def test_calendars_keep_each_value_inside_its_own_property(world, client):
             assert event["UID"].startswith("session-")
             assert str(event["URL"]).startswith("http")
             meeting = Meeting.objects.get(pk=int(event["UID"].split("-")[1].split("@")[0]))
-            titles = "; ".join(s.paper.title for s in meeting.suggestions.all())
+            titles = "; ".join(s.display_title for s in meeting.suggestions.all())
             expected = one_line(f"{club.name} #{meeting.number}: {titles}")
             assert str(event["SUMMARY"]) == expected
             if "LOCATION" in event:
@@ -423,7 +434,7 @@ def test_bibtex_export_parses_to_the_same_entries_with_fields_as_written(world, 
 
     assert library.failed_blocks == []
     assert len(library.entries) == club.suggestions.count()
-    titles = {" ".join(strip_control(s.paper.title).split()) for s in club.suggestions.all()}
+    titles = {" ".join(strip_control(s.display_title).split()) for s in club.suggestions.all()}
     read = {latex_text(entry["title"].strip("{}")) for entry in library.entries}
     if not any(ligature in world["stored"] for ligature in ("--", "``", "''")):
         assert read == titles
@@ -492,4 +503,4 @@ def test_webhook_json_mentions_nobody_and_formats_nothing(
 def test_sweep_size():
     # Reported in the README's "Security and reliability" section.
     outputs = 7  # HTML, Atom, iCalendar, Markdown, BibTeX, email, webhook JSON
-    assert (len(HOSTILE), len(FIELDS), outputs) == (20, 18, 7)
+    assert (len(HOSTILE), len(FIELDS), outputs) == (20, 20, 7)
