@@ -39,6 +39,12 @@ def viewer_zone(club_zone: zoneinfo.ZoneInfo | None = None) -> zoneinfo.ZoneInfo
     return _viewer_zone.get() or club_zone or UTC
 
 
+def viewer_zone_known() -> bool:
+    """Whether this request knows the viewer's zone (else pages guess with the club's,
+    and static/js/app.js rewrites the guessed times in the browser's zone)."""
+    return _viewer_zone.get() is not None
+
+
 def zone_name(zone: zoneinfo.ZoneInfo) -> str:
     return zone.key.replace("_", " ")
 
