@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import format_html
 
 from paperclub.markdown import render_markdown
-from paperclub.when import DATETIME, describe, viewer_zone_known
+from paperclub.when import DATETIME, describe, viewer_zone_known, weekly_slot_text
 
 register = template.Library()
 
@@ -31,6 +31,12 @@ def when(moment, club=None, style=DATETIME):
     if not found.club:
         return shown
     return format_html('{} <span class="muted club-time">· {}</span>', shown, found.club)
+
+
+@register.simple_tag
+def weekly_slot(club) -> str:
+    """`{% weekly_slot club %}`: the club's weekly slot, and the viewer's own equivalent."""
+    return weekly_slot_text(club)
 
 
 @register.filter
