@@ -39,6 +39,12 @@ def viewer_zone(club_zone: zoneinfo.ZoneInfo | None = None) -> zoneinfo.ZoneInfo
     return _viewer_zone.get() or club_zone or UTC
 
 
+def viewer_zone_known() -> bool:
+    """Whether this request knows the viewer's zone (else pages guess with the club's,
+    and static/js/app.js rewrites the guessed times in the browser's zone)."""
+    return _viewer_zone.get() is not None
+
+
 def zone_name(zone: zoneinfo.ZoneInfo) -> str:
     return zone.key.replace("_", " ")
 
@@ -101,3 +107,20 @@ def when_text(
         return ""
     found = describe(moment, club_zone=club_zone, viewer=viewer, style=style)
     return f"{found.mine} · {found.club}" if found.club else found.mine
+
+
+def weekly_slot_text(club, *, now: dt.datetime | None = None) -> str:
+    """The club's weekly slot, "Wednesdays at 20:00 (Asia/Singapore), 60 min", with the
+    viewer's own day and hour beside it when their zone differs: "· Tuesdays at 07:00 for
+    you (America/New York)". Taken from the club's next slot, so it follows daylight saving."""
+    zone = _viewer_zone.get()
+    if zone is None or zone.key == club.time_zone:
+        return club.slot_description
+    slot = club.next_slot_after(now or dt.datetime.now(UTC))
+    mine = slot.astimezone(zone)
+    if mine.utcoffset() == slot.utcoffset():
+        return club.slot_description
+    return (
+        f"{club.slot_description} · {date_format(mine, 'l')}s at {date_format(mine, 'H:i')} "
+        f"for you ({zone_name(zone)})"
+    )

@@ -307,9 +307,8 @@ def may_publish_notes(meeting: Meeting, now: dt.datetime | None = None) -> bool:
 
 
 def publish_time(meeting: Meeting) -> str:
-    """When the notes can be published, in the club's time, for messages."""
-    local = timezone.localtime(meeting.starts_at, meeting.club.tz)
-    return f"{local:%a %d %b %Y %H:%M} ({meeting.club.time_zone})"
+    """When the notes can be published, in the viewer's time with the club's beside."""
+    return when_text(meeting.starts_at, club_zone=meeting.club.tz)
 
 
 @transaction.atomic

@@ -6,7 +6,14 @@ import zoneinfo
 import pytest
 from django.template import Context, Template
 
-from paperclub.when import DATE, describe, reset_viewer_zone, set_viewer_zone, when_text
+from paperclub.when import (
+    DATE,
+    describe,
+    reset_viewer_zone,
+    set_viewer_zone,
+    weekly_slot_text,
+    when_text,
+)
 
 Z = zoneinfo.ZoneInfo
 BERLIN, NEW_YORK, SINGAPORE = Z("Europe/Berlin"), Z("America/New_York"), Z("Asia/Singapore")
@@ -86,15 +93,91 @@ def test_an_unknown_style_is_a_programming_error():
 def test_the_tag_writes_a_machine_readable_time_and_escapes_nothing_it_should_not():
     class Club:
         tz = BERLIN
+        time_zone = "Europe/Berlin"
 
-    html = Template("{% load paperclub %}{% when moment club %}").render(
-        Context({"moment": NOON, "club": Club()})
-    )
+    tag = Template("{% load paperclub %}{% when moment club %}")
+    html = tag.render(Context({"moment": NOON, "club": Club()}))
 
-    assert (
-        html == '<time datetime="2026-12-02T12:00:00+00:00">'
-        "Wed 2 Dec 2026, 13:00 CET (Europe/Berlin)</time>"
+    # The viewer's zone is unknown: the club's time, marked for the browser to rewrite.
+    assert html == (
+        '<time datetime="2026-12-02T12:00:00+00:00" data-zone-guessed data-when-style="datetime"'
+        ' data-club-zone="Europe/Berlin">Wed 2 Dec 2026, 13:00 CET (Europe/Berlin)</time>'
     )
+    token = set_viewer_zone(BERLIN)
+    try:
+        assert tag.render(Context({"moment": NOON, "club": Club()})) == (
+            '<time datetime="2026-12-02T12:00:00+00:00">'
+            "Wed 2 Dec 2026, 13:00 CET (Europe/Berlin)</time>"
+        )
+    finally:
+        reset_viewer_zone(token)
     assert (
         Template("{% load paperclub %}{% when none club %}").render(Context({"club": Club()})) == ""
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        (None, "Wednesdays at 20:00 (Asia/Singapore), 60 min"),
+        (SINGAPORE, "Wednesdays at 20:00 (Asia/Singapore), 60 min"),
+        (
+            NEW_YORK,
+            "Wednesdays at 20:00 (Asia/Singapore), 60 min · Wednesdays at 07:00 for you"
+            " (America/New York)",
+        ),
+        (
+            Z("America/Los_Angeles"),
+            "Wednesdays at 20:00 (Asia/Singapore), 60 min · Wednesdays at 04:00 for you"
+            " (America/Los Angeles)",
+        ),
+        (
+            Z("Pacific/Auckland"),
+            "Wednesdays at 20:00 (Asia/Singapore), 60 min · Thursdays at 01:00 for you"
+            " (Pacific/Auckland)",
+        ),
+        (Z("Asia/Kuala_Lumpur"), "Wednesdays at 20:00 (Asia/Singapore), 60 min"),
+    ],
+)
+def test_the_weekly_slot_names_the_viewers_own_day_and_hour(viewer, expected):
+    from clubs.models import Club, Weekday
+
+    club = Club(
+        name="Asia",
+        slug="asia",
+        time_zone="Asia/Singapore",
+        meeting_weekday=Weekday.WEDNESDAY,
+        meeting_time=dt.time(20, 0),
+        meeting_duration=60,
+    )
+    token = set_viewer_zone(viewer)
+    try:
+        assert weekly_slot_text(club, now=NOON - dt.timedelta(days=1)) == expected
+        html = Template("{% load paperclub %}{% weekly_slot club %}").render(
+            Context({"club": club})
+        )
+        assert html == expected
+    finally:
+        reset_viewer_zone(token)
+
+
+def test_the_weekly_slot_follows_daylight_saving():
+    from clubs.models import Club, Weekday
+
+    club = Club(
+        time_zone="Europe/Berlin",
+        meeting_weekday=Weekday.THURSDAY,
+        meeting_time=dt.time(19, 0),
+        meeting_duration=90,
+    )
+    token = set_viewer_zone(NEW_YORK)
+    try:
+        # Both on summer time in July; in early November New York has changed, Berlin too.
+        july = weekly_slot_text(club, now=dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+        assert july.endswith("Thursdays at 13:00 for you (America/New York)")
+        # The week between the two changes (Berlin 25 Oct, New York 1 Nov 2026).
+        gap = weekly_slot_text(club, now=dt.datetime(2026, 10, 26, tzinfo=dt.UTC))
+        assert gap.endswith("Thursdays at 14:00 for you (America/New York)")
+    finally:
+        reset_viewer_zone(token)

@@ -27,6 +27,83 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
   }
 });
 
+// A first page served before the server knew the viewer's zone shows each club's own time,
+// marked by the {% when %} tag. Rewrite those in the browser's zone, in the same words as
+// paperclub/when.py, so a reader following a shared link sees her own time at once.
+var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function wallClock(moment, zone) {
+  var parts = {};
+  new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, year: "numeric", month: "numeric", day: "numeric",
+    hour: "numeric", minute: "numeric", hourCycle: "h23", timeZoneName: "short"
+  }).formatToParts(moment).forEach(function (part) { parts[part.type] = part.value; });
+  var y = +parts.year, m = +parts.month, d = +parts.day, h = +parts.hour % 24, min = +parts.minute;
+  var wall = Date.UTC(y, m - 1, d, h, min);
+  var abbreviation = parts.timeZoneName || "";
+  return {
+    day: y + "-" + m + "-" + d,
+    offset: wall - Math.floor(moment.getTime() / 60000) * 60000,
+    dayMonth: d + " " + MONTHS[m - 1],
+    weekday: DAYS[new Date(wall).getUTCDay()],
+    year: y,
+    clock: String(h).padStart(2, "0") + ":" + String(min).padStart(2, "0"),
+    // "PST", "CET"; "GMT+8" and "UTC" say nothing the zone's name does not.
+    abbreviation: /^[A-Za-z]+$/.test(abbreviation) && abbreviation !== "UTC" ? abbreviation : ""
+  };
+}
+
+function zoneLabel(zone) {
+  return "(" + zone.replace(/_/g, " ") + ")";
+}
+
+function describeMoment(moment, style, zone, clubZone) {
+  var mine = wallClock(moment, zone);
+  var text, beside = "";
+  if (style === "date") {
+    text = mine.dayMonth + " " + mine.year + " " + zoneLabel(zone);
+  } else {
+    text = mine.weekday + " " + mine.dayMonth + " " + mine.year + ", " + mine.clock +
+      (mine.abbreviation ? " " + mine.abbreviation : "") + " " + zoneLabel(zone);
+  }
+  if (clubZone && clubZone !== zone) {
+    var theirs = wallClock(moment, clubZone);
+    var sameDay = theirs.day === mine.day;
+    if (style === "date") {
+      if (!sameDay) beside = theirs.dayMonth + " in the club's time " + zoneLabel(clubZone);
+    } else if (theirs.offset !== mine.offset || !sameDay) {
+      var clock = sameDay ? theirs.clock : theirs.weekday + " " + theirs.dayMonth + ", " + theirs.clock;
+      beside = clock + " in the club's time " + zoneLabel(clubZone);
+    }
+  }
+  return { text: text, beside: beside };
+}
+
+function showGuessedTimesIn(zone) {
+  document.querySelectorAll("time[data-zone-guessed]").forEach(function (element) {
+    var clubZone = element.dataset.clubZone;
+    var moment = new Date(element.getAttribute("datetime"));
+    if (clubZone === zone || isNaN(moment.getTime())) return;  // already in her zone
+    var found = describeMoment(moment, element.dataset.whenStyle, zone, clubZone);
+    element.textContent = found.text;
+    element.removeAttribute("data-zone-guessed");
+    var next = element.nextElementSibling;
+    var span = next && next.classList.contains("club-time") ? next : null;
+    if (found.beside) {
+      if (!span) {
+        span = document.createElement("span");
+        span.className = "muted club-time";
+        element.after(span);
+        element.after(" ");
+      }
+      span.textContent = "· " + found.beside;
+    } else if (span) {
+      span.remove();
+    }
+  });
+}
+
 // Remember the browser's time zone, so pages show times in it (and new accounts start in it).
 (function () {
   try {
@@ -37,6 +114,7 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     if (zone && /^[A-Za-z0-9\/_+-]+$/.test(zone) && document.cookie.split("; ").indexOf(cookie) === -1) {
       document.cookie = cookie + "; path=/; max-age=31536000; SameSite=Lax";
     }
+    if (zone) showGuessedTimesIn(zone);
   } catch (error) {
     // An old browser without Intl: pages keep showing each club's own time.
   }

@@ -92,6 +92,10 @@ def times_shown(page) -> list[str]:
     return page.locator("time").all_inner_texts()
 
 
+def times_and_club_times(page) -> list[str]:
+    return page.locator("time, .club-time").all_inner_texts()
+
+
 def assert_every_time_in(page, zone: str) -> None:
     """Every date and time on the page is in the viewer's zone and says so; where the club
     keeps another clock, each one has the club's beside it."""
@@ -310,14 +314,45 @@ def test_an_anonymous_reader_sees_times_in_the_zone_their_browser_reports(new_pa
     schedule_meeting(club=club, suggestions=[paper], starts_at=starts)
 
     tokyo = new_page(timezone_id="Asia/Tokyo", locale="ja-JP")
-    tokyo.goto(club.get_absolute_url())  # before the script has run once: the club's time
-    first = times_shown(tokyo)
+    # The very first page, before the server knows her zone: the browser rewrites the
+    # club's times in hers (the browser has no letters for Tokyo's abbreviation).
+    tokyo.goto(club.get_absolute_url())
+    assert "Wed 30 Oct 2030, 03:00 (Asia/Tokyo)" in times_shown(tokyo)
+    assert not any("(Europe/Berlin)" in t for t in times_shown(tokyo))
+    expect(tokyo.locator(".club-time").first).to_contain_text(
+        "Tue 29 Oct, 19:00 in the club's time (Europe/Berlin)"
+    )
     tokyo.reload()
 
-    assert all("(Europe/Berlin)" in t for t in first)
     assert "Wed 30 Oct 2030, 03:00 JST (Asia/Tokyo)" in times_shown(tokyo)
     expect(tokyo.locator(".club-time").first).to_contain_text(
         "Tue 29 Oct, 19:00 in the club's time (Europe/Berlin)"
     )
     cookie = next(c for c in tokyo.context.cookies() if c["name"] == "tz")
     assert cookie["value"] == "Asia/Tokyo"
+
+
+def test_a_shared_link_opened_first_shows_the_readers_own_time(new_page, live_server):
+    """A link shared on Discord is often a reader's first page: her zone is not known to
+    the server yet, and the page must still show her time, in the server's own words."""
+    from clubs.services import create_club
+    from papers.services import suggest_paper
+    from sessions.services import schedule_meeting
+
+    olive = User.objects.create_user(email="olive@example.com", display_name="Olive Tan")
+    club = create_club(creator=olive, name="Asia", slug="asia", time_zone="Asia/Singapore")
+    paper = suggest_paper(club=club, suggested_by=olive, link="1706.03762", title="A", pitch="p")
+    # Wed 2 Dec 2026, 07:04 in Singapore; Tue 1 Dec, 15:04 in Los Angeles.
+    starts = dt.datetime(2026, 12, 1, 23, 4, tzinfo=dt.UTC)
+    meeting = schedule_meeting(club=club, suggestions=[paper], starts_at=starts)
+
+    for url in [meeting.get_absolute_url(), club.get_absolute_url()]:
+        reader = new_page(timezone_id="America/Los_Angeles", locale="en-US")
+        reader.goto(url)  # her first page
+        first = times_and_club_times(reader)
+        assert "Tue 1 Dec 2026, 15:04 PST (America/Los Angeles)" in times_shown(reader)
+        expect(reader.locator(".club-time").first).to_have_text(
+            "· Wed 2 Dec, 07:04 in the club's time (Asia/Singapore)"
+        )
+        reader.reload()  # now the server knows her zone: the same words
+        assert times_and_club_times(reader) == first, url

@@ -1,6 +1,7 @@
 """Notes are drafted any time but publish only once the session has started."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -213,3 +214,24 @@ def test_published_notes_are_not_turned_back_into_a_draft(organizer, meeting, st
         save_notes_draft(meeting=meeting, author=organizer, bodies=["y", "", ""], takeaways={})
 
     assert Meeting.objects.get().note_sections.first().body == "x"
+
+
+def test_the_publish_time_is_in_the_viewers_zone_with_the_clubs_beside(
+    organizer, organizer_client, meeting
+):
+    from django.utils.html import escape
+
+    from paperclub.when import when_text
+
+    organizer.time_zone = "America/New_York"
+    organizer.save()
+    new_york = meeting.starts_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    expected = when_text(
+        meeting.starts_at, club_zone=meeting.club.tz, viewer=zoneinfo.ZoneInfo("America/New_York")
+    )
+
+    html = organizer_client.get(notes_url(meeting)).content.decode()
+
+    assert f"{new_york:%H:%M}" in expected and "(America/New York)" in expected
+    assert "in the club's time (Asia/Singapore)" in expected
+    assert f"once the session starts, {escape(expected)}." in html
