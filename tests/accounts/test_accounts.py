@@ -243,9 +243,7 @@ def test_new_account_may_not_use_its_email_as_display_name(client, django_user_m
 
 
 @pytest.mark.parametrize("name", ["victim@example.com", "Victim @ Example . org", "a@b.c"])
-def test_new_account_may_not_take_an_email_address_as_display_name(
-    client, django_user_model, name
-):
+def test_new_account_may_not_take_an_email_address_as_display_name(client, django_user_model, name):
     response = sign_up(client, "dn@example.net", name=name)
 
     assert response.status_code == 200
