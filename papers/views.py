@@ -50,7 +50,7 @@ def _duplicate_url(suggestion: Suggestion) -> str:
     return f"{suggestion.club.get_absolute_url()}#suggestion-{suggestion.pk}"
 
 
-def _autofill(form: SuggestForm) -> None:
+def _autofill(form: SuggestForm, club) -> None:
     """An arXiv paper the catalog has not had confirmed: ask arXiv now, so the shared row
     holds arXiv's details whatever the member typed. When arXiv cannot answer, a form
     without a title says so; one with a title goes on (papers.tasks asks again later)."""
@@ -65,7 +65,8 @@ def _autofill(form: SuggestForm) -> None:
     except arxiv.ArxivError as error:
         # Without arXiv the club types the title itself, also for a paper another club
         # typed by hand (its title is that club's own, see papers.catalog).
-        if not form.cleaned_data["title"]:
+        has_it = known is not None and Suggestion.objects.filter(club=club, paper=known).exists()
+        if not form.cleaned_data.get("title") and not has_it:
             form.require_title()
             form.add_error("title", error.message)
 
@@ -77,8 +78,9 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_member(request, slug)
     form = SuggestForm(request.POST)
     duplicate_url = ""
-    if form.is_valid():
-        _autofill(form)
+    form.is_valid()  # cleans every field, so a good link is looked up whatever else is wrong
+    if "link" in form.cleaned_data:
+        _autofill(form, access.club)
     if form.is_valid():
         try:
             suggestion = services.suggest_paper(

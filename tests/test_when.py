@@ -100,7 +100,7 @@ def test_the_tag_writes_a_machine_readable_time_and_escapes_nothing_it_should_no
 
     # The viewer's zone is unknown: the club's time, marked for the browser to rewrite.
     assert html == (
-        '<time datetime="2026-12-02T12:00:00+00:00" data-zone-guessed data-when-style="datetime"'
+        '<time datetime="2026-12-02T12:00:00+00:00" data-zone-guessed data-when-format="datetime"'
         ' data-club-zone="Europe/Berlin">Wed 2 Dec 2026, 13:00 CET (Europe/Berlin)</time>'
     )
     token = set_viewer_zone(BERLIN)

@@ -21,7 +21,7 @@ def when(moment, club=None, style=DATETIME):
     else:
         # A first visit without the zone cookie: the browser rewrites this in its own zone.
         shown = format_html(
-            '<time datetime="{}" data-zone-guessed data-when-style="{}" data-club-zone="{}">'
+            '<time datetime="{}" data-zone-guessed data-when-format="{}" data-club-zone="{}">'
             "{}</time>",
             found.iso,
             style,

@@ -85,7 +85,7 @@ function showGuessedTimesIn(zone) {
     var clubZone = element.dataset.clubZone;
     var moment = new Date(element.getAttribute("datetime"));
     if (clubZone === zone || isNaN(moment.getTime())) return;  // already in her zone
-    var found = describeMoment(moment, element.dataset.whenStyle, zone, clubZone);
+    var found = describeMoment(moment, element.dataset.whenFormat, zone, clubZone);
     element.textContent = found.text;
     element.removeAttribute("data-zone-guessed");
     var next = element.nextElementSibling;
