@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -278,6 +280,7 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 MAX_RANKED = 500  # more lines than any ballot has candidates: a forged request
+ROW_ID = re.compile(r"[0-9]{1,18}")  # a row's id, as an ASCII number that fits 64 bits
 
 
 def _ranking_refusal_target(request: HttpRequest) -> str:
@@ -285,7 +288,7 @@ def _ranking_refusal_target(request: HttpRequest) -> str:
     on a paper, or a ranking line's arrows), else above the ballot (a drag)."""
     for name, region in (("add", "row-message"), ("line", "ranking-message")):
         value = request.POST.get(name, "")
-        if value.isascii() and value.isdigit() and len(value) < 19:
+        if ROW_ID.fullmatch(value):
             return f"#{region}-{int(value)}"
     return "#poll-message"
 
@@ -663,9 +666,12 @@ def reading_list_import(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "papers/import.html", context, status=form_status(form))
 
 
+LINE_NUMBER = re.compile(r"[0-9]{1,7}")  # ASCII digits only: str.isdigit() also takes "²"
+
+
 def _lines(values: list[str]) -> frozenset[int]:
     """Line numbers posted by the preview's checkboxes; anything else is ignored."""
-    return frozenset(int(v) for v in values[:5000] if v.isdigit() and len(v) <= 7)
+    return frozenset(int(v) for v in values[:5000] if LINE_NUMBER.fullmatch(v))
 
 
 def _imported_message(plan) -> str:

@@ -174,6 +174,18 @@ def test_preview_page_lists_skipped_lines_with_checkboxes_and_imports_the_ticked
     assert Suggestion.objects.filter(club=club).count() == 7
 
 
+@pytest.mark.parametrize("forged", ["²", "٣", "1e3", "-1", "99999999"])
+def test_a_forged_line_number_is_ignored(organizer_client, club, forged):
+    text = fixture("blog_post.md")
+
+    done = organizer_client.post(
+        import_url(club), {"text": text, "confirm": "1", "include": ["20", forged]}
+    )
+
+    assert done.status_code == 302
+    assert Suggestion.objects.filter(club=club).count() == 7
+
+
 def test_preview_prefills_the_base_url_the_list_names(organizer_client, club):
     preview = organizer_client.post(import_url(club), {"text": fixture("themed_sections.md")})
 
