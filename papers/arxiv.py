@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from papers.identifiers import arxiv_url, normalize_arxiv_id
-from papers.titles import title_key, titles_match, without_nickname
+from papers.titles import SEARCH_WORD, title_key, titles_match, without_nickname
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,6 @@ def fetch_metadata(arxiv_id: str, *, timeout: float | None = None) -> ArxivMetad
 SEARCH_RESULTS = 5  # entries asked for per title: the real paper is among the first
 SEARCH_CACHE_SECONDS = 24 * 3600
 _NOT_FOUND = "not-found"  # cached for a title arXiv has no confident match for
-_SEARCH_WORDS = re.compile(r"[^\W_]+")
 SEARCH_WORDS_MAX = 30
 
 
@@ -133,7 +132,7 @@ def search_title(title: str, *, timeout: float | None = None) -> ArxivMetadata |
     # "InstructGPT: Training …" is searched as "Training …", which also finds a title that
     # has the nickname ("BERT: Pre-training …" contains "Pre-training …").
     phrase = without_nickname(title or "") or title or ""
-    words = _SEARCH_WORDS.findall(phrase)[:SEARCH_WORDS_MAX]
+    words = SEARCH_WORD.findall(phrase)[:SEARCH_WORDS_MAX]
     if not key or not words:
         return None
     cache_key = f"arxiv:title:{key[:200]}"

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
 from papers.models import (
+    AUTHORS_MAX,
+    TITLE_MAX,
     Paper,
     PaperLink,
     Poll,
@@ -25,12 +27,12 @@ from papers.models import (
     Vote,
 )
 from papers.titles import (
+    TITLE_URL_PREFIX,
     short_title_key,
     title_key,
     title_keys,
     title_url_key,
     titles_match,
-    without_nickname,
 )
 
 __all__ = [
@@ -48,7 +50,6 @@ __all__ = [
     "title_keys",
     "title_url_key",
     "titles_match",
-    "without_nickname",
 ]
 
 State = Suggestion.State
@@ -112,7 +113,7 @@ def _preference():
     return Case(
         When(fetched_at__isnull=False, then=Value(0)),
         When(arxiv_id__isnull=False, then=Value(1)),
-        When(url_key__startswith="title:", then=Value(3)),
+        When(url_key__startswith=TITLE_URL_PREFIX, then=Value(3)),
         default=Value(2),
         output_field=IntegerField(),
     )
@@ -139,7 +140,7 @@ def paper_for_title(title: str) -> Paper:
 
     Side effects: at most one Paper row.
     """
-    title = " ".join((title or "").split())[:300]
+    title = " ".join((title or "").split())[:TITLE_MAX]
     if not title_key(title):
         raise CatalogConflict("A title needs at least one letter or digit.")
     found = find_by_title(title)
@@ -165,15 +166,11 @@ def club_copy(paper: Paper, *, title: str = "", authors: str = "", year: int | N
     if paper.from_arxiv:
         if title_key(title) == paper.title_key:
             title = ""
-        if _authors_key(authors) == _authors_key(paper.authors):
+        if title_key(authors) == title_key(paper.authors):
             authors = ""
         if year == paper.year:
             year = None
-    return {"title": title[:300], "authors": authors[:1000], "year": year}
-
-
-def _authors_key(authors: str) -> str:
-    return title_key(authors)
+    return {"title": title[:TITLE_MAX], "authors": authors[:AUTHORS_MAX], "year": year}
 
 
 def forget_stand_ins(paper: Paper) -> int:
@@ -220,16 +217,11 @@ def duplicate_pairs() -> list[tuple[Paper, Paper]]:
     arXiv ID, a link) are never a duplicate of each other: two IDs are two papers."""
     pairs = []
     merged: set[int] = set()
-    title_only = Paper.objects.filter(arxiv_id__isnull=True, url_key__startswith="title:")
-    for row in title_only.order_by("id").iterator():
+    for row in Paper.objects.title_only().order_by("id").iterator():
         if row.pk in merged:
             continue
-        best = None
-        for other in matching_title(row.title).exclude(pk=row.pk).exclude(pk__in=merged):
-            if titles_match(row.title, other.title) and (
-                best is None or _rank(other) < _rank(best)
-            ):
-                best = other
+        # matching_title is the titles_match rule in SQL, best first (_preference).
+        best = matching_title(row.title).exclude(pk=row.pk).exclude(pk__in=merged).first()
         if best is not None and _rank(best) < _rank(row):
             pairs.append((best, row))
             merged.add(row.pk)
@@ -240,8 +232,7 @@ def rekey_title_only() -> int:
     """Give title-only rows still keyed the older way the current key (title_url_key), where
     no other row has it. Returns how many changed. Side effects: Paper.url_key."""
     changed = 0
-    rows = Paper.objects.filter(arxiv_id__isnull=True, url_key__startswith="title:")
-    for paper in rows.order_by("id"):
+    for paper in Paper.objects.title_only().order_by("id"):
         key = title_url_key(paper.title)
         if paper.url_key == key:
             continue
@@ -304,7 +295,7 @@ def merge_papers(*, survivor: Paper, duplicate: Paper) -> Paper:
         for field, value in details.items():
             setattr(survivor, field, value)
         survivor.fetched_at = fetched
-    if survivor.arxiv_id is None and survivor.title_only:
+    if survivor.title_only:
         survivor.url_key = title_url_key(survivor.title)
     survivor.save()
     forget_stand_ins(survivor)

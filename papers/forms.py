@@ -7,7 +7,17 @@ from django.utils import timezone
 from paperclub.errors import RuleViolation
 from paperclub.fields import MultiLineField, OneLineField
 from paperclub.validators import plausible_moment
-from papers.models import REASON_MAX, TEXT_MAX, Poll, Suggestion
+from papers.catalog import ClubDetails
+from papers.models import (
+    AUTHORS_MAX,
+    PITCH_MAX,
+    REASON_MAX,
+    TAKEAWAY_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    Poll,
+    Suggestion,
+)
 from papers.reading_lists import items as reading_list
 from papers.services import identify_paper
 
@@ -20,15 +30,15 @@ class SuggestForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     title = OneLineField(
-        max_length=300,
+        max_length=TITLE_MAX,
         required=False,
         label="Title",
         help_text="Filled in from arXiv for an arXiv paper; type it for any other link.",
     )
-    authors = OneLineField(max_length=1000, required=False, label="Authors")
+    authors = OneLineField(max_length=AUTHORS_MAX, required=False, label="Authors")
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100, label="Year")
     pitch = OneLineField(
-        max_length=500,
+        max_length=PITCH_MAX,
         label="Why read this?",
         help_text="One or two sentences for the club.",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -67,24 +77,24 @@ class SuggestionEditForm(forms.ModelForm):
     ORGANIZER_FIELDS = ("takeaway", "title", "authors", "year")
 
     pitch = OneLineField(
-        max_length=500,
+        max_length=PITCH_MAX,
         label="Why read this?",
         help_text="One or two sentences for the club.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     takeaway = OneLineField(
-        max_length=200,
+        max_length=TAKEAWAY_MAX,
         required=False,
         label="One-line takeaway",
         help_text="The “X is all you need” line shown in the timeline.",
     )
     title = OneLineField(
-        max_length=300,
+        max_length=TITLE_MAX,
         required=False,
         label="Title in this club",
         help_text="Shown in this club only; leave it empty to use arXiv's.",
     )
-    authors = OneLineField(max_length=1000, required=False, label="Authors in this club")
+    authors = OneLineField(max_length=AUTHORS_MAX, required=False, label="Authors in this club")
 
     class Meta:
         model = Suggestion
@@ -113,8 +123,6 @@ class SuggestionEditForm(forms.ModelForm):
 
     def club_details(self):
         """The club's copy of the details, when the form has those fields (organizers)."""
-        from papers.catalog import ClubDetails
-
         if "title" not in self.fields:
             return None
         data = self.cleaned_data

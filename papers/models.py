@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from paperclub.text import length_limit
 from papers.identifiers import arxiv_url
-from papers.titles import TITLE_URL_PREFIX, short_title_key, title_key
+from papers.titles import SEARCH_WORD, TITLE_URL_PREFIX, short_title_key, title_key
 
+TITLE_MAX = 300  # a paper's title, and a club's copy of it
+AUTHORS_MAX = 1000  # a paper's author list, and a club's copy of it
+PITCH_MAX = 500  # Suggestion.pitch
+TAKEAWAY_MAX = 200  # Suggestion.takeaway
 TEXT_MAX = 5_000  # a track's description, an entry's summary and further reading
 REASON_MAX = 500  # an override's reason
-# Words for search: letters and digits only, so the text can go into a raw tsquery.
-SEARCH_WORD = re.compile(r"[^\W_]+")
 ARXIV_PREFIX = re.compile(r"^\d{4}\.\d{0,5}$|^[a-z-]+/\d*$")
 # The expression the PostgreSQL index `papers_paper_search` is built on (migration 0002).
 SEARCH_VECTOR = SearchVector("title", "authors", config="simple")
@@ -23,6 +25,25 @@ SEARCH_VECTOR = SearchVector("title", "authors", config="simple")
 
 def search_words(query: str) -> list[str]:
     return SEARCH_WORD.findall(query.lower())[:8]
+
+
+def _every_word(words: list[str], *fields: str) -> Q:
+    """Each word in one of `fields` (the search where there is no full-text index)."""
+    found = Q()
+    for word in words:
+        either = Q()
+        for name in fields:
+            either |= Q(**{f"{name}__icontains": word})
+        found &= either
+    return found
+
+
+def _by_arxiv_prefix(query: str, field: str) -> Q:
+    """An arXiv ID being typed ("2305.1", "hep-th/97"): the papers whose ID starts so."""
+    query = query.strip()
+    if not ARXIV_PREFIX.match(query):
+        return Q(pk__in=[])
+    return Q(**{f"{field}__startswith": query.lower()})
 
 
 class PaperQuerySet(models.QuerySet):
@@ -35,27 +56,31 @@ class PaperQuerySet(models.QuerySet):
         words = search_words(query)
         if not words:
             return self.none()
-        by_id = (
-            Q(arxiv_id__startswith=query.strip().lower())
-            if ARXIV_PREFIX.match(query.strip())
-            else Q(pk__in=[])
-        )
+        by_id = _by_arxiv_prefix(query, "arxiv_id")
         if connection.vendor == "postgresql":
             tsquery = " & ".join(f"{word}:*" for word in words)
             return self.annotate(search=SEARCH_VECTOR).filter(
                 Q(search=SearchQuery(tsquery, search_type="raw", config="simple")) | by_id
             )
-        text = Q()
-        for word in words:
-            text &= Q(title__icontains=word) | Q(authors__icontains=word)
-        return self.filter(text | by_id)
+        return self.filter(_every_word(words, "title", "authors") | by_id)
+
+    def title_only(self):
+        """Papers known by their title alone: no arXiv ID, no link (Paper.title_only)."""
+        return self.filter(arxiv_id__isnull=True, url_key__startswith=TITLE_URL_PREFIX)
+
+    def awaiting_arxiv(self):
+        """Papers arXiv could still confirm: an arXiv ID or a title, not filled from arXiv
+        yet (papers.tasks.can_refresh, in SQL)."""
+        return self.filter(fetched_at__isnull=True).filter(
+            Q(arxiv_id__isnull=False) | Q(url_key__startswith=TITLE_URL_PREFIX)
+        )
 
 
 class Paper(models.Model):
     """One row per paper, shared by every club: an arXiv ID or a normalized URL is its key."""
 
-    title = models.CharField(max_length=300)
-    authors = models.CharField(max_length=1000, blank=True)
+    title = models.CharField(max_length=TITLE_MAX)
+    authors = models.CharField(max_length=AUTHORS_MAX, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     abstract = models.TextField(blank=True)
     url = models.URLField(max_length=500, blank=True)
@@ -89,6 +114,11 @@ class Paper(models.Model):
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | (Q(year__gte=1900) & Q(year__lte=2100)),
                 name="papers_paper_year_plausible",
+            ),
+            # Only arXiv fills a row (services.confirm_paper), so a filled row has its ID.
+            models.CheckConstraint(
+                condition=Q(fetched_at__isnull=True) | Q(arxiv_id__isnull=False),
+                name="papers_paper_fetched_has_arxiv_id",
             ),
         ]
 
@@ -138,11 +168,9 @@ class SuggestionQuerySet(models.QuerySet):
             # Still annotated: callers order the results by `shown_title`.
             return self.with_display_details().none()
         follows_catalog = Q(title="", authors="")
-        typed = Q()
-        for word in words:
-            typed &= Q(shown_title__icontains=word) | Q(shown_authors__icontains=word)
-        if ARXIV_PREFIX.match(query.strip()):
-            typed |= Q(paper__arxiv_id__startswith=query.strip().lower())
+        typed = _every_word(words, "shown_title", "shown_authors") | _by_arxiv_prefix(
+            query, "paper__arxiv_id"
+        )
         return self.with_display_details().filter(
             (follows_catalog & Q(paper__in=Paper.objects.matching(query).values("pk")))
             | (~follows_catalog & typed)
@@ -221,15 +249,17 @@ class Suggestion(models.Model):
     # catalog's (see `display_title`). Whatever a member types lives here, never on the
     # shared Paper row, which only arXiv fills.
     title = models.CharField(
-        max_length=300, blank=True, help_text="The club's title for the paper; blank: arXiv's."
+        max_length=TITLE_MAX,
+        blank=True,
+        help_text="The club's title for the paper; blank: arXiv's.",
     )
     authors = models.CharField(
-        max_length=1000, blank=True, help_text="The club's author list; blank: arXiv's."
+        max_length=AUTHORS_MAX, blank=True, help_text="The club's author list; blank: arXiv's."
     )
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    pitch = models.CharField(max_length=500, help_text="Why should the club read this?")
+    pitch = models.CharField(max_length=PITCH_MAX, help_text="Why should the club read this?")
     takeaway = models.CharField(
-        max_length=200, blank=True, help_text="The club's one-line takeaway, once read."
+        max_length=TAKEAWAY_MAX, blank=True, help_text="The club's one-line takeaway, once read."
     )
     state = models.CharField(max_length=10, choices=State, default=State.OPEN)
     created_at = models.DateTimeField(default=timezone.now)

@@ -15,8 +15,12 @@ from paperclub.when import DATE, when_text
 from papers import arxiv, catalog, ranked
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.models import (
+    AUTHORS_MAX,
+    PITCH_MAX,
     REASON_MAX,
+    TAKEAWAY_MAX,
     TEXT_MAX,
+    TITLE_MAX,
     Paper,
     PaperLink,
     Poll,
@@ -28,7 +32,7 @@ from papers.models import (
     TrackEntry,
     Vote,
 )
-from papers.titles import TITLE_URL_PREFIX, titles_match
+from papers.tasks import queue_refresh
 
 State = Suggestion.State
 
@@ -43,8 +47,6 @@ TIE_BREAK_RULE = (
 
 
 MAX_LINK = 500  # Paper.url and Paper.url_key hold this many characters
-PITCH_MAX = 500  # Suggestion.pitch
-TAKEAWAY_MAX = 200  # Suggestion.takeaway
 
 
 class DuplicateSuggestion(RuleViolation):
@@ -126,7 +128,7 @@ def get_or_create_paper(*, link: str, title: str) -> Paper:
     try:
         with transaction.atomic():
             return Paper.objects.create(
-                title=checked_text(title, max_length=300, label="The title"),
+                title=checked_text(title, max_length=TITLE_MAX, label="The title"),
                 url=url,
                 arxiv_id=arxiv_id,
                 url_key=url_key,
@@ -183,18 +185,13 @@ def confirm_paper(*, metadata: arxiv.ArxivMetadata, paper: Paper | None = None) 
                 )
         except IntegrityError:
             row = Paper.objects.select_for_update().get(arxiv_id=metadata.arxiv_id)
-    if row.fetched_at is None or row.arxiv_id != metadata.arxiv_id or row.title != metadata.title:
+    if row.fetched_at is None or row.title != metadata.title:
         for field, value in details.items():
             setattr(row, field, value)
         row.fetched_at = row.fetched_at or timezone.now()
         row.save()
-    duplicates = [
-        duplicate
-        for duplicate in catalog.matching_title(row.title).filter(
-            arxiv_id__isnull=True, url_key__startswith=TITLE_URL_PREFIX
-        )
-        if titles_match(duplicate.title, row.title)
-    ]
+    # matching_title is the titles_match rule in SQL.
+    duplicates = list(catalog.matching_title(row.title).title_only())
     if paper is not None and paper.pk != row.pk and paper.pk not in {d.pk for d in duplicates}:
         # arXiv named this row's paper by its ID: it is the same paper, whatever its title.
         duplicates += Paper.objects.filter(pk=paper.pk, arxiv_id__isnull=True)
@@ -202,6 +199,16 @@ def confirm_paper(*, metadata: arxiv.ArxivMetadata, paper: Paper | None = None) 
         catalog.merge_papers(survivor=row, duplicate=duplicate)
     catalog.forget_stand_ins(row)
     return row
+
+
+def _typed_copy(paper: Paper, *, title: str, authors: str, year: int | None) -> dict:
+    """What a member typed about `paper`, by the input rule, as the club's copy."""
+    return catalog.club_copy(
+        paper,
+        title=checked_text(title, max_length=TITLE_MAX, label="The title"),
+        authors=checked_text(authors, max_length=AUTHORS_MAX, label="The authors"),
+        year=year,
+    )
 
 
 @transaction.atomic
@@ -224,8 +231,6 @@ def suggest_paper(
     A paper withdrawn earlier is reopened with the new pitch and suggester.
     Side effects: at most one Paper row and one Suggestion row; a refresh task queued.
     """
-    from papers.tasks import queue_refresh
-
     pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("Say in a sentence why the club should read this.", status=400)
@@ -233,12 +238,7 @@ def suggest_paper(
     existing = Suggestion.objects.select_for_update().filter(club=club, paper=paper).first()
     if existing and existing.state != State.WITHDRAWN:
         raise DuplicateSuggestion(existing)
-    copy = catalog.club_copy(
-        paper,
-        title=checked_text(title, max_length=300, label="The title"),
-        authors=checked_text(authors, max_length=1000, label="The authors"),
-        year=year,
-    )
+    copy = _typed_copy(paper, title=title, authors=authors, year=year)
     if existing and not any(copy.values()):
         # Suggested again without details: the club's copy from before stays.
         copy = {"title": existing.title, "authors": existing.authors, "year": existing.year}
@@ -285,12 +285,7 @@ def edit_suggestion(
         suggestion.takeaway = checked_text(takeaway, max_length=TAKEAWAY_MAX, label="The takeaway")
     if details is not None:
         paper = suggestion.paper
-        copy = catalog.club_copy(
-            paper,
-            title=checked_text(details.title, max_length=300, label="The title"),
-            authors=checked_text(details.authors, max_length=1000, label="The authors"),
-            year=details.year,
-        )
+        copy = _typed_copy(paper, title=details.title, authors=details.authors, year=details.year)
         if not paper.from_arxiv and not copy["title"]:
             raise RuleViolation(
                 "Give the paper's title: arXiv has not confirmed this paper yet.", status=400

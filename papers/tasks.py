@@ -18,7 +18,8 @@ REFRESH_FIRST_DELAY = dt.timedelta(minutes=2)  # then 4, 8, … : about 8.5 hour
 
 
 def can_refresh(paper: Paper) -> bool:
-    """arXiv could still confirm it: it has an arXiv ID, or is known by its title alone."""
+    """arXiv could still confirm it: it has an arXiv ID, or is known by its title alone
+    (PaperQuerySet.awaiting_arxiv, for one row already read)."""
     return not paper.from_arxiv and (paper.arxiv_id is not None or paper.title_only)
 
 

@@ -12,6 +12,9 @@ import re
 import unicodedata
 
 KEY_MAX = 300  # Paper.title_key holds this many characters
+# Words of a title or a query: letters and digits only (they go into a raw tsquery and into
+# arXiv's search syntax as they are).
+SEARCH_WORD = re.compile(r"[^\W_]+")
 
 # "InstructGPT: …", "LoRA: …", "GPT-4V(ision): …", "Chain-of-Thought Prompting: …": a
 # prefix of at most three words and 40 characters, before a rest of at least three words.

@@ -152,7 +152,6 @@ def suggest_check(request: HttpRequest, slug: str) -> HttpResponse:
                 context["paper"] = catalog.SharedDetails.of(paper)
                 # Only the fields the member left empty are filled (the page, too, fills
                 # only a field nobody has typed in since the lookup started).
-                context["fill"] = context["paper"]
                 context["fill_fields"] = {
                     name
                     for name in ("title", "authors", "year")

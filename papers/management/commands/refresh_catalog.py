@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand
-from django.db.models import Q
 
 from papers.models import Paper
 from papers.tasks import refresh_paper
@@ -18,9 +17,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, limit: int = 100, **options):
-        waiting = Paper.objects.filter(fetched_at__isnull=True).filter(
-            Q(arxiv_id__isnull=False) | Q(arxiv_id__isnull=True, url_key__startswith="title:")
-        )
+        waiting = Paper.objects.awaiting_arxiv()
         ids = list(waiting.order_by("id").values_list("pk", flat=True)[: max(limit, 0)])
         for paper_id in ids:
             refresh_paper.enqueue(paper_id)
