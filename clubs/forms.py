@@ -38,26 +38,13 @@ class QuestionsField(MultiLineField):
 
 
 class ClubForm(forms.ModelForm):
-    # Declared fields take their label and help text here: Meta's apply only to the others.
-    name = OneLineField(max_length=100, label="Name")
-    description = OneLineField(
-        max_length=300,
-        required=False,
-        label="Short description",
-        help_text="One or two sentences, shown on the club page and in the list of clubs.",
-    )
+    # A TextField has no max_length for the form to take: the limit is given here.
     rules = MultiLineField(
         max_length=RULES_MAX,
         rows=5,
         required=False,
         label="How the club runs",
         help_text="Markdown. How the club runs: what to read before, how the vote works…",
-    )
-    place_name = OneLineField(
-        max_length=120,
-        required=False,
-        label="Where you meet",
-        help_text="A room, or the call's name, e.g. “Discord · #paper-club voice”.",
     )
     time_zone = forms.ChoiceField(
         choices=time_zone_choices,
@@ -88,6 +75,12 @@ class ClubForm(forms.ModelForm):
             "joining",
             "webhook_url",
         ]
+        # The input rule for the one-line texts; their lengths come from the model.
+        field_classes = {
+            "name": OneLineField,
+            "description": OneLineField,
+            "place_name": OneLineField,
+        }
         widgets = {
             "meeting_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "visibility": forms.RadioSelect,
@@ -97,7 +90,6 @@ class ClubForm(forms.ModelForm):
             "name": "Name",
             "slug": "Web address",
             "description": "Short description",
-            "rules": "How the club runs",
             "meeting_weekday": "Meeting day",
             "meeting_time": "Meeting time",
             "meeting_duration": "Length of a session (minutes)",
@@ -108,6 +100,8 @@ class ClubForm(forms.ModelForm):
             "webhook_url": "Discord or Slack webhook",
         }
         help_texts = {
+            "description": "One or two sentences, shown on the club page and in the list of clubs.",
+            "place_name": "A room, or the call's name, e.g. “Discord · #paper-club voice”.",
             "slug": "The end of the club's link, /c/your-club/: letters, digits and hyphens. "
             "Leave empty to make it from the name.",
             "meeting_time": "In the club's time zone.",

@@ -97,6 +97,7 @@ class Club(models.Model):
                 condition=Q(joining__in=["open", "invite"]), name="clubs_club_joining_valid"
             ),
             length_limit("rules", RULES_MAX, name="clubs_club_rules_length"),
+            models.CheckConstraint(condition=~Q(name=""), name="clubs_club_name_not_blank"),
         ]
 
     def __str__(self) -> str:

@@ -36,16 +36,16 @@ def create_club(*, creator, **fields) -> Club:
     return club
 
 
-# The club's texts and their limits (the model's max_length, or RULES_MAX).
-ONE_LINE = {"name": ("The name", 100), "description": ("The description", 300)}
-ONE_LINE |= {"place_name": ("The place", 120)}
+# The club's one-line texts, as messages name them; their limits are the model's max_length.
+ONE_LINE = {"name": "The name", "description": "The description", "place_name": "The place"}
 
 
 def clean_club_fields(fields: dict) -> dict:
     """The club's texts by the input rule (paperclub.text); a RuleViolation if too long."""
     fields = dict(fields)
-    for field, (label, limit) in ONE_LINE.items():
+    for field, label in ONE_LINE.items():
         if field in fields:
+            limit = Club._meta.get_field(field).max_length
             fields[field] = checked_text(fields[field], max_length=limit, label=label)
     if "rules" in fields:
         fields["rules"] = checked_text(
