@@ -1,25 +1,16 @@
-"""Encoding values for the places they are sent: one-line text, links, chat messages.
+"""Encoding values for the places they are sent: links and chat messages.
 
 Each output format has its own library or rule (Django templates escape HTML, icalendar
 escapes calendar text, the reading-list writer escapes Markdown); these are the small rules
-shared by several of them.
+shared by several of them. One-line and multi-line text is the input rule's own
+(paperclub.text), so stored text and sent text are cleaned by one function.
 """
 
 import json
 import re
 from urllib.parse import urlsplit
 
-from paperclub.text import multi_line, one_line
-
-# One-line slots (subjects, calendar summaries) and multi-line ones take the input rule's
-# own cleaning, so stored text and sent text agree.
-__all__ = ["discord_text", "lines", "one_line", "slack_text", "web_url", "webhook_body"]
-
-
-def lines(text: str) -> str:
-    """Text that may run over several lines, with `\\n` as the only line break."""
-    return multi_line(text)
-
+from paperclub.text import multi_line
 
 WEB_SCHEMES = ("http", "https")
 
@@ -76,7 +67,7 @@ def webhook_body(text: str) -> bytes:
     `allowed_mentions` with no types tells Discord to ping nobody, and `mrkdwn: false`
     tells Slack to show the text as it is.
     """
-    text = lines(text)
+    text = multi_line(text)
     payload = {
         "content": discord_text(text),
         "allowed_mentions": {"parse": []},

@@ -9,8 +9,8 @@ from django.utils.html import escape, format_html
 from icalendar import Calendar, Event
 
 from clubs.access import club_for_feed
-from paperclub.output import one_line, web_url
-from paperclub.text import strip_control
+from paperclub.output import web_url
+from paperclub.text import one_line, strip_control
 from sessions.models import Meeting
 
 PRODID = "-//Paper Club//Sessions//EN"

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Club, Membership
-from paperclub.output import lines, one_line, webhook_body
+from paperclub.output import webhook_body
+from paperclub.text import multi_line, one_line
 from paperclub.when import when_text
 from papers.models import Poll
 from sessions.models import EmailFailure, Meeting, Rsvp, SentEmail
@@ -79,7 +80,9 @@ def send_once(
         text = body(membership) if callable(body) else body
         message = EmailMessage(
             subject=subject,
-            body=lines(f"{text}\n\n--\nStop these emails from {membership.club.name}: {link}\n"),
+            body=multi_line(
+                f"{text}\n\n--\nStop these emails from {membership.club.name}: {link}\n"
+            ),
             to=[membership.user.email],
             headers={
                 "List-Unsubscribe": f"<{link}>",

@@ -33,8 +33,8 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from accounts.models import User
 from clubs.models import RULES_MAX, Club, Membership
 from clubs.services import create_club, join_club
-from paperclub.output import one_line, webhook_body
-from paperclub.text import strip_control
+from paperclub.output import webhook_body
+from paperclub.text import one_line, strip_control
 from papers.models import TEXT_MAX, Paper, PaperLink, Suggestion, Track, TrackEntry
 from papers.services import add_to_track, create_track, open_poll, suggest_paper
 from sessions.models import Material, Meeting, NoteSection
