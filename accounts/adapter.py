@@ -3,6 +3,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from accounts.models import squash_name
 from accounts.timezones import browser_zone
 from paperclub.http import is_local_path
 
@@ -10,7 +11,7 @@ from paperclub.http import is_local_path
 def _start_profile(request, user, name: str = "") -> None:
     """New accounts: the display name they gave (never one made from the email: without a
     name others see a neutral one, see User.name) and the browser's time zone."""
-    name = " ".join((name or "").split())[:80]
+    name = squash_name(name)[:80]
     if name and not user.display_name:
         user.display_name = name
     zone = browser_zone(request)

@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from accounts.models import User
+from accounts.models import User, is_local_part, squash_name
 from accounts.timezones import time_zone_choices
 from paperclub.fields import OneLineField
 
@@ -13,14 +13,14 @@ EMAIL_LIKE = re.compile(r"[^\s@]+\s*@\s*[^\s@]+\s*\.\s*[^\s@]+")
 def clean_name(value: str, email: str = "") -> str:
     """A display name as typed, trimmed; refused when blank or when it is the email's
     local part (which would show the address to everyone)."""
-    name = " ".join(value.split())
+    name = squash_name(value)
     if not name:
         raise forms.ValidationError("Give a name other members will see.")
     if EMAIL_LIKE.search(name):
         raise forms.ValidationError(
             "A display name cannot be an email address: others would take it for one."
         )
-    if email and name.casefold() == email.split("@", 1)[0].casefold():
+    if is_local_part(name, email):
         raise forms.ValidationError(
             "That is the start of your email address; pick a name that does not reveal it."
         )

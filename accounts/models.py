@@ -27,6 +27,17 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
+def squash_name(name: str | None) -> str:
+    """A display name as shown: trimmed, runs of spaces made one."""
+    return " ".join((name or "").split())
+
+
+def is_local_part(name: str, email: str) -> bool:
+    """`name` is the start of `email` ("bob.1201" for bob.1201@example.com): shown to
+    others, it would give the address away."""
+    return bool(email) and name.casefold() == email.split("@", 1)[0].casefold()
+
+
 class User(AbstractUser):
     """A person. Signs in with their email; shown to others by display name only."""
 
@@ -66,10 +77,10 @@ class User(AbstractUser):
         "Member #12" for them instead until they choose one.
         """
         if self.has_chosen_name:
-            return " ".join(self.display_name.split())
+            return squash_name(self.display_name)
         return f"Member #{self.pk}" if self.pk else "A member"
 
     @property
     def has_chosen_name(self) -> bool:
-        own = " ".join(self.display_name.split())
-        return bool(own) and own.casefold() != self.email.split("@", 1)[0].casefold()
+        own = squash_name(self.display_name)
+        return bool(own) and not is_local_part(own, self.email)
