@@ -37,8 +37,6 @@ class _RuleField(forms.CharField):
 class OneLineField(_RuleField):
     """A name, a title, a place, a label: one line, at most `max_length` characters."""
 
-    fold = staticmethod(one_line)
-
 
 class MultiLineField(_RuleField):
     """Descriptions, rules, notes: line breaks kept as LF, at most `max_length` characters."""

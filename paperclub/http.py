@@ -58,8 +58,8 @@ def is_local_path(target: str | None) -> bool:
     target = target or ""
     return (
         target.startswith("/")
-        and not target.startswith(("//", "/\\"))
-        and "\\" not in target
+        and not target.startswith("//")
+        and "\\" not in target  # some browsers read "/\\host" as "//host"
         and not _UNSAFE_IN_PATH.search(target)
         and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
     )

@@ -47,7 +47,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
 
 
 def limits(action: str) -> str:
-    return {**{a: limit for a, (limit, _) in ACTIONS.items()}, **settings.RATE_LIMITS}[action]
+    return settings.RATE_LIMITS.get(action, ACTIONS[action][0])
 
 
 def rate_limit(action: str):
