@@ -19,7 +19,7 @@ from paperclub.ratelimit import rate_limit
 from paperclub.text import one_line
 from papers.forms import SuggestForm
 from papers.models import Poll, Ranking, Suggestion, Vote
-from papers.services import close_due_polls
+from papers.polls import close_due_polls
 from sessions.models import EmailFailure, Meeting
 from sessions.services import coming_weeks
 from sessions.tasks import read_unsubscribe_token

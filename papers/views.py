@@ -16,7 +16,7 @@ from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
 from paperclub.text import strip_control
-from papers import arxiv, catalog, ranked, services
+from papers import arxiv, catalog, polls, ranked, services
 from papers.access import (
     poll_for_reader,
     suggestion_for_editor,
@@ -36,11 +36,12 @@ from papers.forms import (
     TrackForm,
 )
 from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
+from papers.polls import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE
 from papers.reading_lists.export import club_bibtex, club_markdown
 from papers.reading_lists.items import ReadingListError
 from papers.reading_lists.plan import plan_import
 from papers.reading_lists.services import import_reading_list
-from papers.services import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE, DuplicateSuggestion
+from papers.services import DuplicateSuggestion
 
 CLUB_PAGE = "clubs/club_detail.html"
 
@@ -218,7 +219,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     suggestion = get_object_or_404(Suggestion, pk=suggestion_pk)
     approve = request.POST.get("approve") == "1"
     try:
-        ballot = services.set_vote(
+        ballot = polls.set_vote(
             poll=poll, membership=access.membership, suggestion=suggestion, approve=approve
         )
     except RuleViolation as error:
@@ -256,7 +257,7 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         order = [int(value) for value in request.POST.getlist("order")]
         if "add" in request.POST:  # "Rank" on a paper: after whatever is ranked by now
-            order = services.ranking_of(poll=poll, membership=access.membership)
+            order = polls.ranking_of(poll=poll, membership=access.membership)
             added = int(request.POST["add"])
             order += [] if added in order else [added]
     except ValueError:
@@ -264,7 +265,7 @@ def ranking(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         if order is None or len(order) > MAX_RANKED or not all(0 < pk < 2**63 for pk in order):
             raise RuleViolation("That ranking could not be read. Reload the page.", status=400)
-        services.set_ranking(poll=poll, membership=access.membership, order=order)
+        polls.set_ranking(poll=poll, membership=access.membership, order=order)
     except RuleViolation as error:
         if not request.htmx:
             messages.error(request, error.message)
@@ -301,11 +302,11 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
     with timezone.override(club.tz):
         form = PollForm(
             request.POST or None,
-            initial={"closes_at": services.default_poll_closing(club), "budget": 3},
+            initial={"closes_at": polls.default_poll_closing(club), "budget": 3},
         )
         if form.is_valid():
             try:
-                services.open_poll(club=club, opened_by=request.user, **form.cleaned_data)
+                polls.open_poll(club=club, opened_by=request.user, **form.cleaned_data)
             except RuleViolation as error:
                 form.add_error(None, error.message)
             else:
@@ -319,7 +320,7 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, poll = poll_for_reader(request, slug, pk)
-    services.close_due_polls(club=access.club)
+    polls.close_due_polls(club=access.club)
     poll.refresh_from_db()
     context = {
         "club": access.club,
@@ -355,7 +356,7 @@ def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = club_for_organizer(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
     try:
-        poll = services.close_poll(poll=poll, closed_by=request.user)
+        poll = polls.close_poll(poll=poll, closed_by=request.user)
     except RuleViolation as error:
         messages.error(request, error.message)
     else:
@@ -375,7 +376,7 @@ def poll_override(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = OverrideForm(request.POST, poll=poll)
     if form.is_valid():
         try:
-            services.override_winner(
+            polls.override_winner(
                 poll=poll,
                 suggestion=form.cleaned_data["suggestion"],
                 overridden_by=request.user,

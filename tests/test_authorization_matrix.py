@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, create_invite, join_club
-from papers.services import add_to_track, create_track, open_poll, suggest_paper
+from papers.polls import open_poll
+from papers.services import add_to_track, create_track, suggest_paper
 from sessions.services import personal_feed, schedule_meeting
 from sessions.tasks import unsubscribe_token
 

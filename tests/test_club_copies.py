@@ -22,14 +22,8 @@ from django_tasks_db.models import DBTaskResult
 
 from clubs.models import Club
 from papers.models import Paper, Suggestion
-from papers.services import (
-    add_to_track,
-    close_poll,
-    create_track,
-    open_poll,
-    set_vote,
-    suggest_paper,
-)
+from papers.polls import close_poll, open_poll, set_vote
+from papers.services import add_to_track, create_track, suggest_paper
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 from sessions.tasks import send_notes_posted, send_session_reminders
 

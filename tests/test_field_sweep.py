@@ -17,7 +17,8 @@ from django.test import Client
 from django.urls import resolve
 
 from papers.models import Suggestion
-from papers.services import add_to_track, close_poll, create_track
+from papers.polls import close_poll
+from papers.services import add_to_track, create_track
 from tests.hostile import CORPUS
 from tests.sweep import (
     Control,

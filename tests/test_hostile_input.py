@@ -11,16 +11,9 @@ from django.utils import timezone
 from clubs.models import Club
 from clubs.services import create_club, join_club
 from papers.models import Suggestion, Track
+from papers.polls import close_poll, open_poll, set_vote
 from papers.reading_lists.writer import parse_reading_list
-from papers.services import (
-    add_to_track,
-    close_poll,
-    create_track,
-    edit_track_entry,
-    open_poll,
-    set_vote,
-    suggest_paper,
-)
+from papers.services import add_to_track, create_track, edit_track_entry, suggest_paper
 from sessions.models import Meeting
 from sessions.services import post_notes, schedule_meeting, set_materials
 from tests.test_properties import Tags

@@ -36,7 +36,8 @@ from clubs.services import create_club, join_club
 from paperclub.output import webhook_body
 from paperclub.text import one_line, strip_control
 from papers.models import TEXT_MAX, Paper, PaperLink, Suggestion, Track, TrackEntry
-from papers.services import add_to_track, create_track, open_poll, suggest_paper
+from papers.polls import open_poll
+from papers.services import add_to_track, create_track, suggest_paper
 from sessions.models import Material, Meeting, NoteSection
 from sessions.services import post_notes, questions_for, schedule_meeting, update_meeting
 from sessions.tasks import send_notes_posted, send_poll_opened, send_session_reminders

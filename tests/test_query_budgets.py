@@ -18,13 +18,12 @@ from django.utils import timezone
 
 from clubs.services import join_club
 from papers.models import Poll
+from papers.polls import open_poll, set_vote
 from papers.services import (
     add_to_track,
     create_track,
-    open_poll,
     set_paper_links,
     set_read_mark,
-    set_vote,
     suggest_paper,
 )
 from sessions.services import (

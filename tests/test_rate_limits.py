@@ -13,7 +13,8 @@ from clubs.models import Membership
 from clubs.services import join_club
 from paperclub.ratelimit import ACTIONS
 from papers.models import Vote
-from papers.services import open_poll, suggest_paper
+from papers.polls import open_poll
+from papers.services import suggest_paper
 from sessions.models import Rsvp
 from sessions.services import schedule_meeting
 from tests.conftest import make_user

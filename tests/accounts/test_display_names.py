@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.services import join_club
-from papers.services import open_poll, set_vote, suggest_paper
+from papers.polls import open_poll, set_vote
+from papers.services import suggest_paper
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 from sessions.tasks import send_notes_posted
 

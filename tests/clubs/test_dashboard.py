@@ -11,7 +11,8 @@ from django.utils import timezone
 from clubs.models import Club
 from clubs.services import create_club, join_club
 from papers.models import Poll
-from papers.services import open_poll, set_ranking, set_vote, suggest_paper
+from papers.polls import open_poll, set_ranking, set_vote
+from papers.services import suggest_paper
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 
 pytestmark = pytest.mark.django_db

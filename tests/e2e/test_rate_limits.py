@@ -7,7 +7,8 @@ from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from clubs.services import create_club, join_club
-from papers.services import open_poll, suggest_paper
+from papers.polls import open_poll
+from papers.services import suggest_paper
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_weekly_loop import assert_not_reloaded, candidate, mark_page
 

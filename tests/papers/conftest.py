@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from papers.services import open_poll, suggest_paper
+from papers.polls import open_poll
+from papers.services import suggest_paper
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 

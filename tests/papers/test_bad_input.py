@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from clubs.services import create_club
 from papers.models import Paper, Poll, Suggestion, Vote
-from papers.services import close_poll, open_poll, set_vote, suggest_paper, withdraw_suggestion
+from papers.polls import close_poll, open_poll, set_vote
+from papers.services import suggest_paper, withdraw_suggestion
 from sessions.models import Meeting
 from sessions.services import cancel_meeting, schedule_meeting
 
@@ -241,7 +242,7 @@ def test_override_after_the_session_was_cancelled_schedules_a_new_one(club, orga
     close_poll(poll=poll, closed_by=organizer)
     cancel_meeting(meeting=Meeting.objects.get())
 
-    from papers.services import override_winner
+    from papers.polls import override_winner
 
     override_winner(poll=poll, suggestion=second, overridden_by=organizer, reason="A was cancelled")
 

@@ -22,15 +22,8 @@ from papers.models import (
     TrackEntry,
     Vote,
 )
-from papers.services import (
-    add_to_track,
-    close_poll,
-    create_track,
-    open_poll,
-    set_ranking,
-    set_read_mark,
-    set_vote,
-)
+from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.services import add_to_track, create_track, set_read_mark
 
 INSTRUCT = "Training language models to follow instructions with human feedback"
 BERT = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"

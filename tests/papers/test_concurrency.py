@@ -9,7 +9,8 @@ from django.db import connection
 from clubs.services import create_club, join_club
 from paperclub.errors import RuleViolation
 from papers.models import Poll, Tally, Vote
-from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from papers.polls import close_poll, open_poll, set_vote
+from papers.services import suggest_paper
 from sessions.models import Meeting
 
 pytestmark = [

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from clubs.services import create_club
-from papers.services import default_poll_closing, suggest_paper
+from papers.polls import default_poll_closing
+from papers.services import suggest_paper
 from sessions.services import next_free_slot, schedule_meeting
 
 pytestmark = pytest.mark.django_db

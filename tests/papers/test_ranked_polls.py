@@ -8,14 +8,8 @@ from django.urls import reverse
 from clubs.services import join_club
 from paperclub.errors import RuleViolation
 from papers.models import Poll, Ranking, Tally
-from papers.services import (
-    close_poll,
-    open_poll,
-    set_ranking,
-    set_vote,
-    suggest_paper,
-    withdraw_suggestion,
-)
+from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.services import suggest_paper, withdraw_suggestion
 
 pytestmark = pytest.mark.django_db
 

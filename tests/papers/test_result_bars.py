@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from clubs.services import join_club
-from papers.services import close_poll, open_poll, set_ranking, set_vote, suggest_paper
+from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.services import suggest_paper
 from papers.templatetags.results import bar_percent
 
 pytestmark = pytest.mark.django_db

@@ -5,16 +5,11 @@ from django.urls import reverse
 
 from clubs.services import create_club
 from papers.models import Poll, Ranking, ReadMark, Suggestion, Track
+from papers.polls import close_poll, open_poll, set_ranking
 from papers.reading_lists.plan import plan_import
 from papers.reading_lists.services import import_reading_list
 from papers.reading_lists.writer import MAX_BYTES
-from papers.services import (
-    close_poll,
-    create_track,
-    open_poll,
-    set_ranking,
-    withdraw_suggestion,
-)
+from papers.services import create_track, withdraw_suggestion
 from sessions.services import schedule_meeting
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.models import Poll, Suggestion, Vote
-from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from papers.polls import close_poll, open_poll, set_vote
+from papers.services import suggest_paper
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +204,7 @@ def test_empty_pitch_on_edit_is_refused(member_client, club, members_suggestion)
 
 
 def test_poll_form_defaults_closing_time_to_the_day_before_the_next_session(organizer_client, club):
-    from papers.services import default_poll_closing
+    from papers.polls import default_poll_closing
 
     response = organizer_client.get(reverse("papers:poll_open", args=[club.slug]))
 

@@ -114,7 +114,7 @@ def test_failures_of_another_club_are_not_shown(organizer_client, organizer, clu
 
 
 def test_a_send_that_works_records_no_failure(club):
-    from papers.services import open_poll
+    from papers.polls import open_poll
 
     poll = open_poll(club=club, opened_by=club.memberships.first().user)
 

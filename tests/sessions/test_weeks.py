@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from papers.models import Poll
-from papers.services import close_poll, open_poll, set_vote, suggest_paper
+from papers.polls import close_poll, open_poll, set_vote
+from papers.services import suggest_paper
 from sessions.models import Meeting, SkippedWeek
 from sessions.services import coming_weeks, next_free_slot, schedule_meeting, skip_week
 

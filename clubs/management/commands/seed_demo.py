@@ -11,14 +11,9 @@ from accounts.models import User
 from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
 from papers.models import Poll
+from papers.polls import close_poll, open_poll, set_ranking, set_vote
 from papers.reading_lists.services import import_reading_list
-from papers.services import (
-    close_poll,
-    open_poll,
-    set_ranking,
-    set_vote,
-    suggest_paper,
-)
+from papers.services import suggest_paper
 from sessions.services import post_notes, schedule_meeting, set_materials, set_rsvp
 
 DEMO_PASSWORD = "paperclub-demo"

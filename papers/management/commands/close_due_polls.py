@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from papers.services import close_due_polls
+from papers.polls import close_due_polls
 
 
 class Command(BaseCommand):
