@@ -31,9 +31,9 @@ class SignupForm(forms.Form):
     """What allauth's sign-up forms (email and GitHub/Discord) ask besides the address:
     the name other members see. The account adapter stores it."""
 
-    display_name = forms.CharField(
+    display_name = OneLineField(
         label="Display name",
-        max_length=80,
+        max_length=User._meta.get_field("display_name").max_length,
         error_messages={"required": "Give a name other members will see."},
         help_text="How other members see you, e.g. “Ana Lima”. Your email stays private.",
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
@@ -56,7 +56,7 @@ class SignupForm(forms.Form):
 
 class ProfileForm(forms.ModelForm):
     display_name = OneLineField(
-        max_length=80,
+        max_length=User._meta.get_field("display_name").max_length,
         required=False,
         label="Your name",
         help_text="What other members see next to your suggestions and votes. "
