@@ -33,7 +33,7 @@ class MeetingForm(forms.Form):
     )
     duration = forms.IntegerField(min_value=5, max_value=600, label="Duration (minutes)")
     place_name = OneLineField(
-        max_length=120,
+        max_length=Meeting._meta.get_field("place_name").max_length,
         required=False,
         label="Where",
         help_text="A room, or the call's name. The club's usual place is filled in.",
