@@ -11,7 +11,7 @@ class UserTimezoneMiddleware:
 
     Signed-in people have one in their profile. For anonymous visitors, a small script
     stores the browser's zone in the `tz` cookie; without it (no JavaScript yet) the
-    pages show each club's own time. `request.viewer_tz` is None when the zone is unknown.
+    pages show each club's own time.
     """
 
     def __init__(self, get_response):
@@ -20,15 +20,15 @@ class UserTimezoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            request.viewer_tz = zoneinfo.ZoneInfo(user.time_zone)
+            zone = zoneinfo.ZoneInfo(user.time_zone)
         else:
             name = browser_zone(request)
-            request.viewer_tz = zoneinfo.ZoneInfo(name) if name else None
-        if request.viewer_tz is not None:
-            timezone.activate(request.viewer_tz)
+            zone = zoneinfo.ZoneInfo(name) if name else None
+        if zone is not None:
+            timezone.activate(zone)
         else:
             timezone.deactivate()
-        token = set_viewer_zone(request.viewer_tz)
+        token = set_viewer_zone(zone)
         try:
             return self.get_response(request)
         finally:
