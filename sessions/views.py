@@ -76,6 +76,9 @@ def rsvp_context(access, meeting: Meeting) -> dict:
     }
 
 
+LIVE_VOTE_AFTER = dt.timedelta(hours=3)  # "Vote for next week" stays this long after the end
+
+
 @require_safe
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
@@ -90,6 +93,9 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
         context["attendance_form"] = AttendanceForm(meeting=meeting, rsvps=context["rsvps"])
+        ends = meeting.starts_at + dt.timedelta(minutes=meeting.duration_minutes)
+        if timezone.now() <= ends + LIVE_VOTE_AFTER:  # the live vote, near the session's end
+            context["live_vote_url"] = reverse("papers:live_new", args=[access.club.slug])
     return render(request, "sessions/meeting_detail.html", context)
 
 
