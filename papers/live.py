@@ -98,7 +98,8 @@ def open_live_poll(
     (suggestion ids). Results show live unless `show_live_results` is False.
 
     At most one open poll per club: an open poll is closed first only when `close_open`
-    says so (its result counts and schedules its winner as usual); otherwise refused.
+    says so (its result counts and schedules its winner as usual, and the winner leaves
+    the shortlist); otherwise refused.
     No emails: the vote is over before anyone would read them.
     Side effects: may close the club's open poll (papers.polls.close_poll); one Poll row
     with its code and shortlist; the poll's state version is bumped on commit.
@@ -125,7 +126,10 @@ def open_live_poll(
             raise RuleViolation(
                 "This club already has an open poll. Close it first to start the live vote."
             )
-        polls.close_poll(poll=current, closed_by=opened_by)
+        closed = polls.close_poll(poll=current, closed_by=opened_by)
+        ids.discard(closed.winner_id)  # its winner is now scheduled, off the list
+        if not ids:
+            raise RuleViolation("The open poll's winner was the only paper ticked.", status=400)
     try:
         with transaction.atomic():
             poll = Poll.objects.create(

@@ -77,6 +77,24 @@ def test_second_open_poll_refused_unless_closed_first(club, organizer, dpo, lora
     assert Poll.objects.filter(club=club).unclosed().get() == poll
 
 
+def test_closing_the_open_poll_takes_its_winner_off_the_shortlist(
+    club, organizer, member_ship, dpo, lora
+):
+    week_long = open_poll(club=club, opened_by=organizer)
+    set_vote(poll=week_long, membership=member_ship, suggestion=dpo, approve=True)
+
+    with pytest.raises(RuleViolation, match="only paper ticked"):
+        live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk], close_open=True)
+    week_long.refresh_from_db()
+    assert not week_long.is_closed  # the refusal changed nothing
+
+    poll = live.open_live_poll(
+        club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], close_open=True
+    )
+
+    assert list(poll.shortlist.values_list("pk", flat=True)) == [lora.pk]
+
+
 def test_default_shortlist_puts_earlier_interest_first(club, organizer, member, dpo, lora, flash):
     earlier = open_poll(club=club, opened_by=organizer, budget=2)
     organizer_ship = club.memberships.get(user=organizer)
