@@ -76,9 +76,6 @@ def rsvp_context(access, meeting: Meeting) -> dict:
     }
 
 
-LIVE_VOTE_AFTER = dt.timedelta(hours=3)  # "Vote for next week" stays this long after the end
-
-
 @require_safe
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
@@ -93,8 +90,15 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
         context["attendance_form"] = AttendanceForm(meeting=meeting, rsvps=context["rsvps"])
-        ends = meeting.starts_at + dt.timedelta(minutes=meeting.duration_minutes)
-        if timezone.now() <= ends + LIVE_VOTE_AFTER:  # the live vote, near the session's end
+        # The vote for next week is offered at the end of the club's latest session.
+        latest = (
+            Meeting.objects.filter(club=access.club, starts_at__lte=timezone.now())
+            .exclude(state=Meeting.State.CANCELLED)
+            .order_by("-starts_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if latest == meeting.pk:
             context["live_vote_url"] = reverse("papers:live_new", args=[access.club.slug])
     return render(request, "sessions/meeting_detail.html", context)
 

@@ -221,14 +221,20 @@ def test_member_cannot_start_the_vote(member_client, club):
     assert member_client.get(reverse("papers:live_new", args=[club.slug])).status_code == 403
 
 
-def test_session_page_offers_the_vote_to_organizers_only(client, organizer, member, club, dpo):
+def test_latest_session_page_offers_the_vote_to_organizers_only(
+    client, organizer, member, club, dpo
+):
     from sessions.services import schedule_meeting
 
     meeting = schedule_meeting(
         club=club, suggestions=[dpo], starts_at=timezone.now() - dt.timedelta(minutes=50)
     )
+    earlier = schedule_meeting(
+        club=club, suggestions=[dpo], starts_at=timezone.now() - dt.timedelta(days=7)
+    )
     client.force_login(organizer)
     assert "Vote for next week" in client.get(meeting.get_absolute_url()).text
+    assert "Vote for next week" not in client.get(earlier.get_absolute_url()).text
     client.force_login(member)
     assert "Vote for next week" not in client.get(meeting.get_absolute_url()).text
 
