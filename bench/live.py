@@ -250,6 +250,9 @@ def run(*, members: list[tuple], slug: str, workers: int, run_dir: Path, log) ->
         load_end = os.getloadavg()
         # The countdown at zero: the next fragment read closes the poll, with no job.
         type(poll).objects.filter(pk=poll.pk).update(closes_at=timezone.now())
+        # The cached fragments hold the closing time just moved: a new state version, in
+        # the server's cache (Django's key for the version, an integer INCR can bump).
+        redis.Redis.from_url(redis_url).incr(f":1:live:poll:{poll.pk}:state")
         _, status, body = asyncio.run(_request(_get(plan["state_path"], members[0])))
         closed_by_read = status == 200 and b"The vote is closed" in body
     finally:

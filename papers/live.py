@@ -61,17 +61,54 @@ def bump_state(poll_id: int) -> int:
         return cache.incr(_state_key(poll_id))
 
 
-def cached_fragment(poll: Poll, variant: str, zone: str, render) -> str:
-    """The fragment `variant` of the poll for viewers in `zone`, from the cache, or made by
-    `render()` and kept under the current state version. The version is read before the
-    database is, so a fragment can be newer than its key, never older."""
-    phase = "closed" if poll.closed_at else "open"  # the view read it: a lost bump is no risk
-    key = f"live:poll:{poll.pk}:v{state_version(poll.pk)}:{phase}:{variant}:{zone}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, FRAGMENT_TIMEOUT)
-    return html
+def _fragment_key(poll_id: int, variant: str, zone: str) -> str:
+    return f"live:poll:{poll_id}:v{state_version(poll_id)}:{variant}:{zone}"
+
+
+def fresh_fragment(poll_id: int, slug: str, variant: str, zone: str) -> dict | None:
+    """The cached fragment, when it can be served without reading the database: kept
+    under the poll's current state version, for this club's address, and either closed or
+    not yet at zero (at zero the view reads the poll, to close it)."""
+    entry = cache.get(_fragment_key(poll_id, variant, zone))
+    if entry is None or entry["slug"] != slug:
+        return None
+    if not entry["closed"] and time.time() >= entry["closes_at"]:
+        return None
+    return entry
+
+
+def cached_fragment(poll: Poll, variant: str, zone: str, render) -> dict:
+    """The fragment `variant` of the poll for viewers in `zone`: the cached entry, or the
+    one `render()` makes, kept under the current state version with what the fast path
+    needs (the club's address and visibility, the closing time). The version is read
+    before the counts are, so a fragment can be newer than its key, never older; an entry
+    that disagrees with the poll just read on being closed is made again (a lost bump)."""
+    key = _fragment_key(poll.pk, variant, zone)
+    entry = cache.get(key)
+    closed = poll.closed_at is not None
+    if entry is None or entry["closed"] != closed:
+        entry = {
+            "html": render(),
+            "closed": closed,
+            "closes_at": poll.closes_at.timestamp() if poll.closes_at else float("inf"),
+            "slug": poll.club.slug,
+            "public": poll.club.is_public,
+            "club": poll.club_id,
+        }
+        cache.set(key, entry, FRAGMENT_TIMEOUT)
+    return entry
+
+
+MEMBER_TIMEOUT = 60  # someone removed from a private club may see its counts this long
+
+
+def remember_member(club_id: int, user_id: int) -> None:
+    """The viewer was found to be a member: their next fragment reads skip that query."""
+    cache.set(f"live:member:{club_id}:{user_id}", True, MEMBER_TIMEOUT)
+
+
+def known_member(club_id: int, user_id: int) -> bool:
+    return bool(cache.get(f"live:member:{club_id}:{user_id}"))
 
 
 # ---------- Writes ----------

@@ -92,14 +92,17 @@ def _board_context(poll: Poll) -> dict:
     }
 
 
+def _zone(request: HttpRequest) -> str:
+    return request.viewer_tz.key if getattr(request, "viewer_tz", None) else "guessed"
+
+
 def _board(request: HttpRequest, poll: Poll, variant: str) -> str:
     """The poll's fragment for this viewer's zone, rendered once per poll state."""
-    zone = request.viewer_tz.key if getattr(request, "viewer_tz", None) else "guessed"
 
     def render_it() -> str:
         return render(request, VARIANTS[variant], _board_context(poll)).content.decode()
 
-    return live.cached_fragment(poll, variant, zone, render_it)
+    return live.cached_fragment(poll, variant, _zone(request), render_it)["html"]
 
 
 def _with_clock(response: HttpResponse) -> HttpResponse:
@@ -119,13 +122,29 @@ def live_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_safe
 def live_state(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """The fragment screens and ballots poll every second; closes the poll at zero."""
-    _access, poll = poll_for_reader(request, slug, pk)
+    """The fragment screens and ballots poll every second; closes the poll at zero.
+
+    Most reads are served from the cache alone: a public club's fragment to anyone, a
+    private club's to a viewer recently found to be a member. Otherwise, and at zero, the
+    poll and the viewer's access are read as on every page."""
     variant = request.GET.get("for", "screen")
     if variant not in VARIANTS:
         variant = "screen"
+    entry = live.fresh_fragment(pk, slug, variant, _zone(request))
+    if entry is not None and (
+        entry["public"]
+        or (request.user.is_authenticated and live.known_member(entry["club"], request.user.pk))
+    ):
+        return _fragment(entry["html"])
+    access, poll = poll_for_reader(request, slug, pk)
+    if access.is_member:
+        live.remember_member(access.club.pk, request.user.pk)
     poll = live.close_if_due(poll)
-    response = HttpResponse(_board(request, poll, variant))
+    return _fragment(_board(request, poll, variant))
+
+
+def _fragment(html: str) -> HttpResponse:
+    response = HttpResponse(html)
     response["Cache-Control"] = "no-store"
     return _with_clock(response)
 

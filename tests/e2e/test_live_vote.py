@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from papers import live
 from papers.models import Poll
 from tests.e2e.conftest import run_axe, screenshot
 
@@ -66,12 +67,14 @@ def test_live_vote_end_to_end(new_page, live_server):
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # Two laptops: one vote each, for the same paper.
+    laptops = []
     for email in ("priya@example.com", "yuki@example.com"):
         laptop = new_page(timezone_id="Asia/Kolkata")
         sign_in(laptop, email)
         laptop.goto(path)
         laptop.get_by_role("button", name=first_title).click()
         expect(laptop.locator(".live-choice.chosen")).to_have_count(1)
+        laptops.append(laptop)
 
     # The screen follows without a reload; so does the phone's ballot.
     expect(screen.locator(".live-voted")).to_have_text("3 of 5 members have voted", timeout=5000)
@@ -82,6 +85,7 @@ def test_live_vote_end_to_end(new_page, live_server):
 
     # Zero: the closing time moves into the past; nobody clicks anything.
     Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    live.bump_state(poll.pk)  # cached fragments hold the closing time that was moved
     expect(screen.locator(".live-winner")).to_contain_text(first_title.strip(), timeout=5000)
     expect(screen.locator(".live-scheduled")).to_contain_text("Scheduled for")
     expect(screen.locator(".live-scheduled")).to_contain_text("Singapore")
@@ -92,3 +96,5 @@ def test_live_vote_end_to_end(new_page, live_server):
     screenshot(screen, "live-vote-screen-end")
     expect(phone.locator(".live-choice")).to_have_count(0)
     expect(phone.locator("#live-state")).to_contain_text("The vote is closed")
+    for laptop in laptops:  # every ballot stops polling once it shows the result
+        expect(laptop.locator("#live-state")).to_contain_text("The vote is closed")
