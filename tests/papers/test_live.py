@@ -146,6 +146,28 @@ def test_countdown_close_counts_schedules_once(live_poll, member_ship, dpo, lora
     assert Meeting.objects.filter(poll=live_poll, state=Meeting.State.SCHEDULED).count() == 1
 
 
+def test_countdown_close_queues_the_webhook_post(
+    live_poll, club, member_ship, lora, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    club.webhook_url = "http://127.0.0.1:9/hook"
+    club.save(update_fields=["webhook_url"])
+    set_vote(poll=live_poll, membership=member_ship, suggestion=lora, approve=True)
+    _end(live_poll)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        live.close_if_due(live_poll)
+
+    posted = [
+        row.args_kwargs["args"][1]
+        for row in DBTaskResult.objects.filter(task_path="sessions.tasks.post_webhook")
+    ]
+    assert [text for text in posted if "poll closed" in text] == [
+        "Asia Paper Club: the poll closed. “LoRA” won."
+    ]
+
+
 def test_close_if_due_leaves_a_running_poll_open(live_poll):
     assert not live.close_if_due(live_poll).is_closed
 
