@@ -91,14 +91,7 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
         context["attendance_form"] = AttendanceForm(meeting=meeting, rsvps=context["rsvps"])
         # The vote for next week is offered at the end of the club's latest session.
-        latest = (
-            Meeting.objects.filter(club=access.club, starts_at__lte=timezone.now())
-            .exclude(state=Meeting.State.CANCELLED)
-            .order_by("-starts_at")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if latest == meeting.pk:
+        if not meeting.later_started:
             context["live_vote_url"] = reverse("papers:live_new", args=[access.club.slug])
     return render(request, "sessions/meeting_detail.html", context)
 
