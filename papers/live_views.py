@@ -51,7 +51,11 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None,
         choices=choices,
         open_poll=open_poll,
-        initial={"shortlist": live.default_shortlist(club), "minutes": live.MINUTES_DEFAULT},
+        # Ticked: the first of them, as papers.live.default_shortlist orders them.
+        initial={
+            "shortlist": [s.pk for s in rows[: live.SHORTLIST_DEFAULT]],
+            "minutes": live.MINUTES_DEFAULT,
+        },
     )
     if form.is_valid():
         data = form.cleaned_data
