@@ -287,7 +287,7 @@ def format_table(rows: list[dict], *, markdown: bool = False) -> str:
         out = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] + ["--:"] * 7) + "|"]
         out += ["| " + " | ".join(line) + " |" for line in lines]
         return "\n".join(out)
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(line[i]) for line in lines)]) for i, h in enumerate(headers)]
 
     def fmt(cells: list[str]) -> str:
         return "  ".join(
@@ -556,7 +556,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="length of each run")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up before the first run")
     parser.add_argument("--runs", type=int, default=3, help="runs per endpoint and level")
-    parser.add_argument("--endpoints", default=",".join(ORDER))
+    parser.add_argument(
+        "--endpoints", default=",".join([*ORDER, "live_vote"]), help="live_vote: bench/live.py"
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument(
@@ -676,6 +678,15 @@ def main() -> None:
                     one_run(endpoint, clients, options.seconds, measured=True)
     finally:
         stop_server(server)
+    live_entry = None
+    if "live_vote" in options.endpoints.split(","):  # after the rest: it closes their poll
+        from bench import live
+
+        live_entry = live.run(
+            members=members, slug=SLUG, workers=options.workers, run_dir=RUN_DIR, log=log
+        )
+        if live_entry["lost_votes"]:
+            problems.append(f"live_vote: {live_entry['lost_votes']} lost votes")
 
     machine["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     medians = {key: median_of_runs(value) for key, value in runs.items()}
@@ -711,6 +722,9 @@ def main() -> None:
     print()
     print(f"lost votes: {lost_votes} (acknowledged votes the database does not show)")
     print(format_targets(targets))
+    if live_entry is not None:
+        live.record(live_entry, RESULTS)
+        log(f"live_vote: {json.dumps(live_entry)} (in {RESULTS.relative_to(ROOT)})")
     described = (
         f"Code: {machine['code']}. "
         f"Machine: {machine['cpus']} CPUs ({machine['cpu']}), PostgreSQL {machine['postgresql']}, "

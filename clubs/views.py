@@ -85,6 +85,8 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         .with_people()
         .defer("paper__abstract")  # the ballot does not show it; it is the widest column
     )
+    if poll is not None and poll.is_live:  # a live vote's ballot is its shortlist
+        suggestions = suggestions.filter(pk__in=poll.shortlist.values("pk"))
     my_ranking: list[Ranking] = []
     results_visible = poll is not None and poll.results_visible()
     if poll is not None and not results_visible:

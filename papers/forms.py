@@ -309,3 +309,58 @@ class ImportForm(forms.Form):
             raise forms.ValidationError("The list is larger than 512 KB.")
         data["text"] = text
         return data
+
+
+class LiveVoteForm(forms.Form):
+    """Start the vote for next week at the end of a session (papers.live)."""
+
+    method = forms.ChoiceField(
+        choices=Poll.Method.choices,
+        initial=Poll.Method.APPROVAL,
+        required=False,
+        label="How members vote",
+        widget=forms.RadioSelect,
+    )
+    budget = forms.IntegerField(
+        initial=3,
+        min_value=1,
+        max_value=50,
+        label="Votes per member",
+        help_text="Approval votes: each member may vote for up to this many papers.",
+    )
+    minutes = forms.IntegerField(
+        initial=3,
+        min_value=1,
+        max_value=15,
+        label="Countdown, in minutes",
+        help_text="From 1 to 15. The vote closes by itself at zero.",
+    )
+    hide_results = forms.BooleanField(
+        required=False,
+        label="Hide the counts until the end",
+        help_text="Off by default: a live vote is a show of hands.",
+    )
+    shortlist = forms.TypedMultipleChoiceField(
+        coerce=int,
+        label="Papers on the ballot",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Ticked: the papers with the most votes in earlier polls.",
+        error_messages={"required": "Tick at least one paper."},
+    )
+    close_open = forms.BooleanField(required=False, label="Close the open poll first")
+
+    def __init__(self, *args, choices=(), open_poll=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shortlist"].choices = choices
+        if open_poll is None:
+            del self.fields["close_open"]
+
+    def clean_method(self) -> str:
+        return self.cleaned_data["method"] or Poll.Method.APPROVAL
+
+    def clean_close_open(self) -> bool:
+        if not self.cleaned_data["close_open"]:
+            raise forms.ValidationError(
+                "A poll is open. Tick this to close it (its result counts) and start the vote."
+            )
+        return True

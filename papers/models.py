@@ -226,6 +226,11 @@ class SuggestionQuerySet(models.QuerySet):
         """`vote_count` 0, for a ballot whose counts are hidden: nothing to count."""
         return self.annotate(vote_count=models.Value(0, output_field=models.IntegerField()))
 
+    def with_earlier_interest(self):
+        """`earlier_votes`: the votes (first choices, in ranked polls) each suggestion got
+        in the club's closed polls."""
+        return self.annotate(earlier_votes=Coalesce(models.Sum("tallies__votes"), 0))
+
     def with_ballot_history(self):
         """How many closed polls each suggestion already stood in (for the tie-break)."""
         return self.annotate(earlier_ballots=Count("tallies", distinct=True))
@@ -384,6 +389,12 @@ class Poll(models.Model):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A live poll (papers.live): opened at the end of a session with a countdown of
+    # `countdown_minutes`, a short code for its link and QR code, and the papers the
+    # organizer shortlisted (only they are on its ballot).
+    countdown_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    live_code = models.CharField(max_length=16, null=True, blank=True, unique=True)
+    shortlist = models.ManyToManyField(Suggestion, blank=True, related_name="shortlisted_in")
 
     objects = PollQuerySet.as_manager()
 
@@ -407,6 +418,21 @@ class Poll(models.Model):
                 name="papers_poll_method_valid",
             ),
             length_limit("override_reason", REASON_MAX, name="papers_poll_reason_length"),
+            models.CheckConstraint(
+                condition=Q(countdown_minutes__isnull=True)
+                | (Q(countdown_minutes__gte=1) & Q(countdown_minutes__lte=15)),
+                name="papers_poll_countdown_range",
+            ),
+            # A live poll has its code and its closing time; any other poll has no code.
+            models.CheckConstraint(
+                condition=(Q(countdown_minutes__isnull=True) & Q(live_code__isnull=True))
+                | (
+                    Q(countdown_minutes__isnull=False)
+                    & Q(live_code__isnull=False)
+                    & Q(closes_at__isnull=False)
+                ),
+                name="papers_poll_live_has_code_and_end",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -431,6 +457,11 @@ class Poll(models.Model):
     @property
     def is_ranked(self) -> bool:
         return self.method != self.Method.APPROVAL
+
+    @property
+    def is_live(self) -> bool:
+        """Opened for the vote at the end of a session, with a countdown (papers.live)."""
+        return self.countdown_minutes is not None
 
 
 class Vote(models.Model):

@@ -174,6 +174,9 @@ def set_vote(
         raise RuleViolation("This poll takes a ranking: order the papers instead.", status=400)
     if not poll.is_open():
         raise RuleViolation("Voting has closed for this poll.")
+    if poll.is_live and not poll.shortlist.filter(pk=suggestion.pk).exists():
+        raise RuleViolation("That paper is not on this vote's shortlist.", status=400)
+    _changes_live_state(poll)
     # One member's requests queue up here, so a double-click cannot exceed the budget.
     _lock(Membership, [membership.pk], "UPDATE")
     mine = Vote.objects.filter(poll=poll, membership=membership)
@@ -197,6 +200,16 @@ def set_vote(
     return Ballot(votes_used=counts["used"] + 1, budget=poll.budget)
 
 
+def _changes_live_state(poll: Poll) -> None:
+    """A live poll's screens and ballots show a new state once this transaction commits
+    (papers.live: the cached fragment's key holds the state's version). A refusal rolls
+    back before it: one needless new version, nothing shown wrong."""
+    if poll.is_live:
+        from papers.live import bump_state
+
+        transaction.on_commit(lambda: bump_state(poll.pk))
+
+
 def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
     if second is None or second.vote_count != first.vote_count:
         return ""
@@ -214,10 +227,13 @@ def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
 
 
 def _candidates(poll: Poll):
-    """The poll's candidates in tie-break order: fewer earlier polls, then suggested first."""
+    """The poll's candidates in tie-break order: fewer earlier polls, then suggested first.
+    A live poll's candidates are the open papers of its shortlist."""
+    candidates = Suggestion.objects.filter(club=poll.club_id, state=State.OPEN)
+    if poll.is_live:
+        candidates = candidates.filter(pk__in=poll.shortlist.values("pk"))
     return (
-        Suggestion.objects.filter(club=poll.club_id, state=State.OPEN)
-        .with_ballot_history()
+        candidates.with_ballot_history()
         .select_related("paper")
         .order_by("earlier_ballots", "created_at", "id")
     )
@@ -318,6 +334,9 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
         raise RuleViolation("Voting has closed for this poll.")
     if len(set(order)) != len(order):
         raise RuleViolation("A paper can appear only once in your ranking.", status=400)
+    if poll.is_live and len(order) != poll.shortlist.filter(pk__in=order).count():
+        raise RuleViolation("That paper is not on this vote's shortlist.", status=400)
+    _changes_live_state(poll)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     _lock(Suggestion, order)
     open_ids = set(
@@ -358,6 +377,7 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     if poll.closes_at is not None and poll.closes_at <= now:
         # The deadline closed it; whoever triggered the count only did the bookkeeping.
         now, closed_by = poll.closes_at, None
+    _changes_live_state(poll)
     count = _count_ranked if poll.is_ranked else _count_approval
     ranked, winner, tie_break, detail = count(poll)
     Tally.objects.bulk_create(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers import views
+from papers import live_views, views
 
 app_name = "papers"
 urlpatterns = [
@@ -45,4 +45,16 @@ urlpatterns = [
         name="track_entry_remove",
     ),
     path("c/<slug:slug>/papers/<int:pk>/read/", views.read_mark, name="read_mark"),
+    # The live vote at the end of a session (papers/live_views.py).
+    path("c/<slug:slug>/polls/live/new/", live_views.live_new, name="live_new"),
+    path("c/<slug:slug>/polls/<int:pk>/live/", live_views.live_screen, name="live_screen"),
+    path("c/<slug:slug>/polls/<int:pk>/live/state/", live_views.live_state, name="live_state"),
+    path("c/<slug:slug>/polls/<int:pk>/live/qr.svg", live_views.live_qr, name="live_qr"),
+    path("c/<slug:slug>/polls/<int:pk>/ballot/", live_views.live_ballot, name="live_ballot"),
+    path(
+        "c/<slug:slug>/polls/<int:pk>/ballot/<int:suggestion_pk>/",
+        live_views.live_vote,
+        name="live_vote",
+    ),
+    path("v/<str:code>/", live_views.live_short, name="live_short"),
 ]

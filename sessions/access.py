@@ -9,7 +9,9 @@ from sessions.models import Meeting
 
 def _meeting(access: ClubAccess, number: int) -> Meeting:
     return get_object_or_404(
-        Meeting.objects.select_related("club", "poll", "notes_posted_by").with_papers(),
+        Meeting.objects.select_related("club", "poll", "notes_posted_by")
+        .with_papers()
+        .with_later_start(),
         club=access.club,
         number=number,
     )

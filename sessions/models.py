@@ -14,6 +14,16 @@ NOTES_MAX = 20_000  # characters of Markdown under one discussion question
 
 
 class MeetingQuerySet(models.QuerySet):
+    def with_later_start(self, now=None):
+        """`later_started`: whether another session of the club, not cancelled, started
+        after this one and before now (so this one is not the club's latest)."""
+        later = Meeting.objects.filter(
+            club=OuterRef("club"),
+            starts_at__gt=OuterRef("starts_at"),
+            starts_at__lte=now or timezone.now(),
+        ).exclude(state=Meeting.State.CANCELLED)
+        return self.annotate(later_started=models.Exists(later))
+
     def upcoming(self, now=None):
         """Scheduled sessions not yet more than a day in the past, soonest first."""
         since = (now or timezone.now()) - dt.timedelta(days=1)

@@ -90,6 +90,9 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     started = meeting.starts_at <= timezone.now()
     if access.is_organizer and started and meeting.state != Meeting.State.CANCELLED:
         context["attendance_form"] = AttendanceForm(meeting=meeting, rsvps=context["rsvps"])
+        # The vote for next week is offered at the end of the club's latest session.
+        if not meeting.later_started:
+            context["live_vote_url"] = reverse("papers:live_new", args=[access.club.slug])
     return render(request, "sessions/meeting_detail.html", context)
 
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, create_invite, join_club
+from papers.live import new_code
+from papers.models import Poll
 from papers.polls import open_poll
 from papers.services import add_to_track, create_track, suggest_paper
 from sessions.services import personal_feed, schedule_meeting
@@ -116,6 +118,15 @@ RULES = {
     "papers:import": {"GET": organizer_only, "POST": organizer_only},
     "papers:export_markdown": {"GET": reader, "POST": not_allowed},
     "papers:export_bibtex": {"GET": reader, "POST": not_allowed},
+    # The live vote: the screen and its fragment and QR code for readers; the ballot for
+    # signed-in readers (non-members see how to join); the short link for anyone signed in.
+    "papers:live_new": {"GET": organizer_only, "POST": organizer_only},
+    "papers:live_screen": {"GET": reader, "POST": not_allowed},
+    "papers:live_state": {"GET": reader, "POST": not_allowed},
+    "papers:live_qr": {"GET": reader, "POST": not_allowed},
+    "papers:live_ballot": {"GET": joiner, "POST": not_allowed},
+    "papers:live_vote": {"GET": not_allowed, "POST": member_only},
+    "papers:live_short": {"GET": signed_in, "POST": not_allowed},
     "meetings:timeline": {"GET": reader, "POST": not_allowed},
     "meetings:new": {"GET": organizer_only, "POST": organizer_only},
     "meetings:detail": {"GET": reader, "POST": not_allowed},
@@ -195,6 +206,14 @@ def world(django_user_model):
             club=club, suggestions=[suggestion], starts_at=timezone.now() - dt.timedelta(hours=1)
         )
         poll = open_poll(club=club, opened_by=people["organizer"])
+        # A live poll (papers/live.py), so the live vote's routes have one to act on.
+        Poll.objects.filter(pk=poll.pk).update(
+            countdown_minutes=15,
+            closes_at=timezone.now() + dt.timedelta(minutes=15),
+            live_code=new_code(),
+        )
+        poll.refresh_from_db()
+        poll.shortlist.set(club.suggestions.all())
         invite = create_invite(club=club, created_by=people["organizer"])
         track = create_track(club=club, title="Retrieval")
         entry = add_to_track(track=track, suggestion=suggestion)
@@ -232,6 +251,12 @@ def url_for(name: str, objects: dict) -> str:
         "papers:poll_override": [*slug, objects["poll"].pk],
         "papers:vote": [*slug, objects["poll"].pk, objects["suggestion"].pk],
         "papers:ranking": [*slug, objects["poll"].pk],
+        **{
+            f"papers:{name}": [*slug, objects["poll"].pk]
+            for name in ("live_screen", "live_state", "live_qr", "live_ballot")
+        },
+        "papers:live_vote": [*slug, objects["poll"].pk, objects["suggestion"].pk],
+        "papers:live_short": [objects["poll"].live_code],
         "papers:read_mark": [*slug, objects["suggestion"].pk],
         **{
             f"papers:{name}": [*slug, objects["track"].pk]

@@ -57,6 +57,7 @@ FILL_BY_TYPE = {"email": "sweep@example.com"}
 # sweep runs in, not of the values: the cells are still swept for 5xx and half-writes.
 REFUSED_AS_IS = {
     "papers:poll_open": "the club already has an open poll",
+    "papers:live_new": "the club already has an open poll: the form asks to close it first",
     "clubs:leave": "the organizer is the club's last organizer",
     "clubs:member_role": "the form demotes the last organizer",
     "clubs:member_remove": "the organizer cannot remove themselves as last organizer",

@@ -10,6 +10,14 @@ BEFORE = [("papers", "0005_catalog_title_keys_and_club_copies")]
 AFTER = [("papers", "0006_fill_title_keys_and_club_copies")]
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """Leave the database at the latest migrations, for the tests that run after."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_typed_details_move_to_each_clubs_suggestion(club, private_club, member):
     executor = MigrationExecutor(connection)

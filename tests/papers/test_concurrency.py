@@ -328,3 +328,29 @@ def test_two_merges_of_one_pair_make_one_row(two_rows):
     assert isinstance(next(r for r in results if isinstance(r, Exception)), CatalogConflict)
     assert list(Paper.objects.values_list("pk", flat=True)) == [real.pk]
     assert list(Suggestion.objects.values_list("pk", flat=True)) == [by_id.pk]
+
+
+def test_screens_reading_a_live_poll_at_zero_close_it_once(setup):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from papers import live
+
+    club, week_long, papers, members, owner = setup
+    close_poll(poll=week_long, closed_by=owner)
+    poll = live.open_live_poll(club=club, opened_by=owner, shortlist=[p.pk for p in papers[:3]])
+    set_vote(poll=poll, membership=members[0], suggestion=papers[1], approve=True)
+    Poll.objects.filter(pk=poll.pk).update(
+        opened_at=timezone.now() - dt.timedelta(minutes=5),
+        closes_at=timezone.now() - dt.timedelta(seconds=1),
+    )
+
+    results = run_together(
+        [lambda: live.close_if_due(Poll.objects.get(pk=poll.pk)) for _ in range(6)]
+    )
+
+    assert all(isinstance(r, Poll) and r.is_closed for r in results), results
+    assert Tally.objects.filter(poll=poll).count() == 3
+    assert Meeting.objects.filter(poll=poll).count() == 1
+    assert Poll.objects.get(pk=poll.pk).winner_id == papers[1].pk

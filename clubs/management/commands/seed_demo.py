@@ -203,6 +203,10 @@ class Command(BaseCommand):
             "Sign in as the demo organizer: organizer@example.com / "
             f"{DEMO_PASSWORD}\nSign in as a demo member:    member@example.com / {DEMO_PASSWORD}"
         )
+        self.stdout.write(
+            "The live vote: as the organizer, open /c/asia-paper-club/sessions/3/ (the latest "
+            "session) and choose “Vote for next week”."
+        )
 
     def _people(self) -> dict[str, User]:
         from allauth.account.models import EmailAddress

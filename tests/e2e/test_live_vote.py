@@ -1,0 +1,100 @@
+"""The live vote at the end of a session, in browsers: the organizer starts it from the
+session page, three members vote from their own browsers (one a phone that follows the
+short link and signs in on the way), the shared screen follows without a reload, and at
+zero it shows the winner and the date it is scheduled for."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from papers import live
+from papers.models import Poll
+from tests.e2e.conftest import run_axe, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLUB = "/c/asia-paper-club/"
+PASSWORD = "paperclub-demo"
+
+
+def sign_in(page, email: str, then: str | None = None) -> None:
+    if then is None:
+        page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def test_live_vote_end_to_end(new_page, live_server):
+    call_command("seed_demo", verbosity=0)
+
+    # The organizer ends the session: "Vote for next week" on its page.
+    screen = new_page(width=1280, height=720, timezone_id="Asia/Singapore", locale="en-SG")
+    sign_in(screen, "organizer@example.com")
+    screen.goto(f"{CLUB}sessions/3/")
+    screen.get_by_role("link", name="Vote for next week").click()
+    expect(screen.get_by_text("A poll is already open")).to_be_visible()
+    screen.get_by_label("Countdown, in minutes").fill("2")
+    screen.get_by_label("Close the open poll first").check()
+    screen.get_by_role("button", name="Start the vote").click()
+    screen.wait_for_url(re.compile(r"/polls/\d+/live/$"))
+    poll = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True)
+    assert poll.is_live
+    expect(screen.locator(".live-countdown")).to_have_text(re.compile(r"[12]:\d\d"))
+    expect(screen.locator(".live-voted")).to_have_text("0 of 5 members have voted")
+    short = screen.locator(".live-link").inner_text()
+    assert short.endswith(f"/v/{poll.live_code}/")
+    path = short[short.index("/v/") :]
+    assert screen.locator(".live-qr").evaluate("img => img.naturalWidth") > 0
+    assert screen.locator("main a, main button, main input, main select").count() == 0
+    assert run_axe(screen) == []
+
+    # A phone follows the short link: signs in, lands on the ballot, votes with one tap.
+    phone = new_page(width=390, height=844, phone=True, timezone_id="Europe/Berlin")
+    phone.goto(path)
+    assert "/accounts/login/" in phone.url
+    sign_in(phone, "member@example.com", then=path)
+    phone.wait_for_url(f"**{path}")
+    choices = phone.locator(".live-choice")
+    first_title = choices.first.inner_text()
+    choices.first.click()
+    expect(phone.locator(".live-choice.chosen")).to_have_count(1)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # Two laptops: one vote each, for the same paper.
+    laptops = []
+    for email in ("priya@example.com", "yuki@example.com"):
+        laptop = new_page(timezone_id="Asia/Kolkata")
+        sign_in(laptop, email)
+        laptop.goto(path)
+        laptop.get_by_role("button", name=first_title).click()
+        expect(laptop.locator(".live-choice.chosen")).to_have_count(1)
+        laptops.append(laptop)
+
+    # The screen follows without a reload; so does the phone's ballot.
+    expect(screen.locator(".live-voted")).to_have_text("3 of 5 members have voted", timeout=5000)
+    expect(screen.locator(".live-bars .bar-row").first).to_contain_text("3 votes")
+    expect(phone.locator("#live-state .live-voted")).to_have_text("3 of 5 members have voted")
+    screenshot(screen, "live-vote-screen-during")
+    screenshot(phone, "live-vote-phone-ballot")
+
+    # Zero: the closing time moves into the past; nobody clicks anything.
+    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    live.bump_state(poll.pk)  # cached fragments hold the closing time that was moved
+    expect(screen.locator(".live-winner")).to_contain_text(first_title.strip(), timeout=5000)
+    expect(screen.locator(".live-scheduled")).to_contain_text("Scheduled for")
+    expect(screen.locator(".live-scheduled")).to_contain_text("Singapore")
+    poll.refresh_from_db()
+    assert poll.is_closed and poll.closed_by is None
+    assert poll.meeting.state == "scheduled"
+    assert run_axe(screen) == []
+    screenshot(screen, "live-vote-screen-end")
+    expect(phone.locator(".live-choice")).to_have_count(0)
+    expect(phone.locator("#live-state")).to_contain_text("The vote is closed")
+    for laptop in laptops:  # every ballot stops polling once it shows the result
+        expect(laptop.locator("#live-state")).to_contain_text("The vote is closed")
