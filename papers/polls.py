@@ -5,6 +5,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -87,7 +88,7 @@ def open_poll(
 
     Side effects: one Poll row; emails to members queued (poll open, a day before closing).
     """
-    from sessions.tasks import queue_poll_emails
+    from sessions.tasks import announce, queue_poll_emails
 
     now = timezone.now()
     if budget is None or budget < 1:
@@ -115,7 +116,12 @@ def open_poll(
     except IntegrityError:
         raise RuleViolation("This club already has an open poll. Close it first.") from None
     queue_poll_emails(poll)
+    announce(club, f"{club.name}: a poll is open. Vote: {club_url(club)}#ballot", poll=poll)
     return poll
+
+
+def club_url(club: Club) -> str:
+    return f"{settings.SITE_URL}{club.get_absolute_url()}"
 
 
 def _lock(model, pks, mode: str = "SHARE") -> None:

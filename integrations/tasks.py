@@ -1,0 +1,96 @@
+"""Posts to a linked club's Discord channel through the bot, by the background worker.
+
+A post that Discord refuses for good (the bot was removed, lost its permissions, the
+channel is gone) falls back to the club's webhook; one that fails for a while (timeouts,
+Discord's 5xx or 429) is retried with growing delays first.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from integrations import api, messages
+from integrations.models import DiscordLink
+from paperclub.output import discord_text
+from paperclub.text import multi_line
+from papers.models import Poll
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+
+
+def bot_link(club) -> DiscordLink | None:
+    """The club's confirmed channel, when the bot can post to it."""
+    if not settings.DISCORD_BOT_TOKEN:
+        return None
+    return DiscordLink.objects.filter(club=club, confirmed_at__isnull=False).first()
+
+
+def _message(club_id: int, text: str, poll_id: int | None) -> dict:
+    poll = Poll.objects.filter(pk=poll_id).select_related("club").first() if poll_id else None
+    if poll is not None and poll.is_open() and not poll.is_ranked:
+        message = messages.poll_message(poll)
+        message["content"] = (discord_text(multi_line(text)) + "\n" + message["content"])[:2000]
+        return message
+    return {"content": discord_text(multi_line(text))}
+
+
+def _fallback(club_id: int, text: str) -> None:
+    from sessions.tasks import post_webhook
+
+    post_webhook.enqueue(club_id, text)
+
+
+@task()
+def post_to_channel(club_id: int, text: str, poll_id: int | None = None, attempt: int = 1) -> bool:
+    """Post `text` (with the poll's vote buttons when `poll_id` is an open approval poll)
+    to the club's linked channel. Side effects: a Discord message; a retry or a webhook
+    post queued when it fails."""
+    link = DiscordLink.objects.filter(club_id=club_id, confirmed_at__isnull=False).first()
+    if link is None or not settings.DISCORD_BOT_TOKEN:
+        _fallback(club_id, text)
+        return False
+    try:
+        api.post_message(link.channel_id, _message(club_id, text, poll_id))
+        return True
+    except api.DiscordError as error:
+        lasting = error.status is not None and 400 <= error.status < 500 and error.status != 429
+        if lasting or attempt >= ATTEMPTS:
+            log.error("Discord post of club %s failed (%s); using the webhook", club_id, error)
+            _fallback(club_id, text)
+            return False
+        delay = dt.timedelta(seconds=30 * 2 ** (attempt - 1))
+        log.warning("Discord post of club %s failed (%s); retrying in %s", club_id, error, delay)
+        post_to_channel.using(run_after=timezone.now() + delay).enqueue(
+            club_id, text, poll_id, attempt + 1
+        )
+        return False
+
+
+@task()
+def send_follow_up(interaction_token: str, text: str) -> bool:
+    """The voter's own reply after a click that updated the channel's poll message."""
+    try:
+        api.follow_up(interaction_token, messages.reply(text)["data"])
+        return True
+    except api.DiscordError as error:
+        log.warning("Discord follow-up failed: %s", error)
+        return False
+
+
+def queue_follow_up(interaction_token: str, text: str) -> None:
+    if interaction_token:
+        transaction.on_commit(lambda: send_follow_up.enqueue(interaction_token, text))
+
+
+def queue_channel_post(club, text: str, poll_id: int | None = None) -> bool:
+    """Queue a post to the club's Discord channel; False when the club has no bot link."""
+    if bot_link(club) is None:
+        return False
+    transaction.on_commit(lambda: post_to_channel.enqueue(club.pk, text, poll_id))
+    return True
