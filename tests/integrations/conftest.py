@@ -14,6 +14,7 @@ from django.utils import timezone
 from nacl.signing import SigningKey
 
 from integrations.models import DiscordLink
+from tests.sessions.test_emails_webhooks import hook_server  # noqa: F401 (a fixture)
 
 GUILD = "111111111111111111"
 CHANNEL = "222222222222222222"
