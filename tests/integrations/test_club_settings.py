@@ -150,3 +150,17 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, club):
 def test_the_service_refuses_bad_ids_too(organizer, club):
     with pytest.raises(RuleViolation, match="Copy ID"):
         link_channel(club=club, guild_id="1; drop", channel_id=CHANNEL, linked_by=organizer)
+
+
+def test_the_demo_club_is_linked_to_a_sample_server(client, django_user_model):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    link = DiscordLink.objects.select_related("club").get()
+    organizer = link.club.memberships.filter(role="organizer").first().user
+    client.force_login(organizer)
+
+    page = client.get(settings_url(link.club)).content.decode()
+
+    assert link.club.slug == "asia-paper-club"
+    assert "<strong>Linked</strong>" in page
