@@ -71,6 +71,15 @@ def post_message(channel_id: str, message: dict) -> dict:
     )
 
 
+def edit_message(channel_id: str, message_id: str, message: dict) -> dict:
+    """Replace a message the bot posted (its content and components)."""
+    return call(
+        "PATCH",
+        f"/channels/{channel_id}/messages/{message_id}",
+        {**message, "allowed_mentions": NO_MENTIONS},
+    )
+
+
 def follow_up(interaction_token: str, message: dict) -> dict:
     """A follow-up message to an interaction (ephemeral when its flags say so)."""
     app = settings.DISCORD_APPLICATION_ID

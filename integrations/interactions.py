@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations import messages, services
 from integrations.messages import reply
+from integrations.tasks import queue_follow_up, remember_poll_message
 from paperclub.errors import RuleViolation
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import close_due_polls, set_vote
@@ -96,16 +97,15 @@ def _not_linked(action: str) -> dict:
 
 def _member(discord_user: str, club, action: str):
     """(membership, None) for a member of `club`, else (None, the reply that refuses)."""
-    user = services.user_for(discord_user)
-    if user is None:
+    membership = services.membership_of_discord_user(discord_user, club.pk)
+    if membership is not None:
+        return membership, None
+    if services.user_for(discord_user) is None:
         return None, _not_linked(action)
-    membership = services.membership_for(user, club.pk)
-    if membership is None:
-        return None, reply(
-            f"Only members of {club.name} can {action}. Join the club on the web first: "
-            f"{messages.absolute(club.get_absolute_url())}"
-        )
-    return membership, None
+    return None, reply(
+        f"Only members of {club.name} can {action}. Join the club on the web first: "
+        f"{messages.absolute(club.get_absolute_url())}"
+    )
 
 
 def _command(payload: dict, discord_user: str) -> dict:
@@ -268,9 +268,9 @@ def _vote(payload: dict, discord_user: str, *, poll_id: int, suggestion_id: int,
     message = payload.get("message") or {}
     on_ephemeral = bool(int(message.get("flags") or 0) & messages.EPHEMERAL)
     if poll.show_live_results and message.get("id") and not on_ephemeral:
-        # The channel's message shows the new counts; the voter's reply follows it.
-        from integrations.tasks import queue_follow_up
-
+        # The clicked message shows the new counts at once (and is kept up to date from
+        # now on); the voter's own reply follows it.
+        remember_poll_message(poll.pk, str(payload.get("channel_id", "")), str(message["id"]))
         queue_follow_up(str(payload.get("token", "")), text)
         return {"type": UPDATE_MESSAGE, "data": messages.poll_message(poll, page=page)}
     return reply(text)

@@ -48,3 +48,28 @@ class DiscordLink(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class DiscordPollMessage(models.Model):
+    """A message in Discord that shows a poll with its buttons: the bot edits it when the
+    counts change, for a poll with live results."""
+
+    poll = models.ForeignKey("papers.Poll", on_delete=models.CASCADE, related_name="+")
+    channel_id = models.CharField(max_length=SNOWFLAKE_MAX)
+    message_id = models.CharField(max_length=SNOWFLAKE_MAX)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_id", "message_id"], name="integrations_discordpollmessage_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel_id__regex=r"^[0-9]{15,20}$")
+                & Q(message_id__regex=r"^[0-9]{15,20}$"),
+                name="integrations_discordpollmessage_snowflakes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Discord message {self.message_id} of poll {self.poll_id}"

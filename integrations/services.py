@@ -71,6 +71,19 @@ def user_for(discord_user_id: str):
     return account.user if account else None
 
 
+def membership_of_discord_user(discord_user_id: str, club_id: int) -> Membership | None:
+    """The club's membership of the person whose linked Discord account has this ID."""
+    return (
+        Membership.objects.filter(
+            club_id=club_id,
+            user__socialaccount__provider="discord",
+            user__socialaccount__uid=discord_user_id,
+        )
+        .select_related("club", "user")
+        .first()
+    )
+
+
 def membership_for(user, club_id: int) -> Membership | None:
     return Membership.objects.filter(user=user, club_id=club_id).select_related("club").first()
 

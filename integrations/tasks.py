@@ -9,12 +9,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
 
 from integrations import api, messages
-from integrations.models import DiscordLink
+from integrations.models import DiscordLink, DiscordPollMessage
 from paperclub.output import discord_text
 from paperclub.text import multi_line
 from papers.models import Poll
@@ -22,6 +23,8 @@ from papers.models import Poll
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
+REFRESH_DELAY = 2  # seconds: the votes of a burst are shown by one edit
+MESSAGES_KEPT = 5  # the latest messages of a poll that are kept up to date
 
 
 def bot_link(club) -> DiscordLink | None:
@@ -56,7 +59,10 @@ def post_to_channel(club_id: int, text: str, poll_id: int | None = None, attempt
         _fallback(club_id, text)
         return False
     try:
-        api.post_message(link.channel_id, _message(club_id, text, poll_id))
+        message = _message(club_id, text, poll_id)
+        posted = api.post_message(link.channel_id, message)
+        if poll_id and message.get("components"):
+            remember_poll_message(poll_id, link.channel_id, str((posted or {}).get("id", "")))
         return True
     except api.DiscordError as error:
         lasting = error.status is not None and 400 <= error.status < 500 and error.status != 429
@@ -94,3 +100,50 @@ def queue_channel_post(club, text: str, poll_id: int | None = None) -> bool:
         return False
     transaction.on_commit(lambda: post_to_channel.enqueue(club.pk, text, poll_id))
     return True
+
+
+def remember_poll_message(poll_id: int, channel_id: str, message_id: str) -> None:
+    """Keep the message's ID, so the bot can show new counts on it."""
+    if not (message_id.isascii() and message_id.isdigit() and 15 <= len(message_id) <= 20):
+        return
+    try:
+        with transaction.atomic():
+            DiscordPollMessage.objects.get_or_create(
+                channel_id=channel_id, message_id=message_id, defaults={"poll_id": poll_id}
+            )
+    except IntegrityError:
+        pass  # remembered by a click at the same moment
+
+
+def queue_poll_refresh(poll: Poll) -> None:
+    """After a vote in a poll with live results: edit its Discord messages to the new
+    counts, at most once per REFRESH_DELAY (the task reads the counts when it runs)."""
+    if not poll.show_live_results or not settings.DISCORD_BOT_TOKEN:
+        return
+    if not cache.add(f"discord-refresh:{poll.pk}", 1, REFRESH_DELAY):
+        return
+    run_after = timezone.now() + dt.timedelta(seconds=REFRESH_DELAY)
+    transaction.on_commit(lambda: refresh_poll_messages.using(run_after=run_after).enqueue(poll.pk))
+
+
+@task()
+def refresh_poll_messages(poll_id: int) -> int:
+    """Show the poll's current counts on its latest Discord messages. A message Discord no
+    longer lets the bot edit (deleted, or sent as an interaction's reply) is forgotten.
+    Returns how many were edited."""
+    poll = Poll.objects.filter(pk=poll_id).select_related("club").first()
+    if poll is None or not poll.is_open() or not settings.DISCORD_BOT_TOKEN:
+        return 0
+    kept = DiscordPollMessage.objects.filter(poll=poll).order_by("-created_at", "-id")
+    message = messages.poll_message(poll)
+    edited = 0
+    for row in kept[:MESSAGES_KEPT]:
+        try:
+            api.edit_message(row.channel_id, row.message_id, message)
+            edited += 1
+        except api.DiscordError as error:
+            if error.status in (403, 404):
+                row.delete()
+            else:
+                log.warning("Discord poll message %s not updated: %s", row.message_id, error)
+    return edited

@@ -169,7 +169,8 @@ def set_vote(
     Idempotent: voting twice for the same candidate leaves one vote. Refused when the
     poll is closed or past its closing time, when the suggestion is not an open
     candidate of this club, for someone outside the club, or past the vote budget.
-    Side effects: inserts or deletes at most one Vote row.
+    Side effects: inserts or deletes at most one Vote row; with live results, an edit of
+    the poll's Discord messages queued (integrations.tasks.queue_poll_refresh).
     """
     poll = _locked(Poll, poll.pk)
     if membership.club_id != poll.club_id:
@@ -182,9 +183,12 @@ def set_vote(
         raise RuleViolation("Voting has closed for this poll.")
     # One member's requests queue up here, so a double-click cannot exceed the budget.
     _lock(Membership, [membership.pk], "UPDATE")
+    from integrations.tasks import queue_poll_refresh
+
     mine = Vote.objects.filter(poll=poll, membership=membership)
     if not approve:
         mine.filter(suggestion=suggestion).delete()
+        queue_poll_refresh(poll)
         return Ballot(votes_used=mine.count(), budget=poll.budget)
     try:
         still_open = _locked(Suggestion, suggestion.pk).state == State.OPEN
@@ -200,6 +204,7 @@ def set_vote(
             f"You have used all {poll.budget} of your votes. Take one back to vote for this paper."
         )
     Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
+    queue_poll_refresh(poll)
     return Ballot(votes_used=counts["used"] + 1, budget=poll.budget)
 
 

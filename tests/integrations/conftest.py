@@ -148,7 +148,7 @@ class Api(BaseHTTPRequestHandler):
             }
         )
         payload = json.dumps(
-            Api.received[-1]["json"] if self.command == "PUT" else {"id": "1"}
+            Api.received[-1]["json"] if self.command == "PUT" else {"id": "666666666666666666"}
         ).encode()
         self.send_response(Api.status)
         self.send_header("Content-Type", "application/json")

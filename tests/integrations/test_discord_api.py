@@ -197,3 +197,66 @@ def test_a_follow_up_reply_is_sent_ephemeral_to_the_interaction(discord_api):
     assert request["authorization"] is None  # the interaction's token is the credential
     assert request["json"]["flags"] == 64
     assert request["json"]["allowed_mentions"] == {"parse": []}
+
+
+def test_live_counts_follow_web_votes_on_the_bots_poll_message(
+    club, member, channel, discord_api, member_client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from integrations.models import DiscordPollMessage
+
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="A", pitch="p")
+    with django_capture_on_commit_callbacks(execute=True):
+        poll = open_poll(club=club, opened_by=member, show_live_results=True)
+    run_queued_tasks()
+    (remembered,) = DiscordPollMessage.objects.filter(poll=poll)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(
+            reverse("papers:vote", args=[club.slug, poll.pk, paper.pk]), {"approve": "1"}
+        )
+    queued = DBTaskResult.objects.get(task_path="integrations.tasks.refresh_poll_messages")
+    assert queued.run_after > timezone.now()
+    from integrations.tasks import refresh_poll_messages
+
+    assert refresh_poll_messages.call(poll.pk) == 1
+
+    edit = discord_api.received[-1]
+    assert remembered.message_id == "666666666666666666"
+    assert edit["method"] == "PATCH"
+    assert edit["path"] == f"/api/v10/channels/{CHANNEL}/messages/666666666666666666"
+    assert edit["json"]["components"][0]["components"][0]["label"] == "A (1)"
+
+
+def test_a_burst_of_votes_queues_one_edit(
+    club, member, organizer, channel, discord_api, django_capture_on_commit_callbacks
+):
+    from papers.polls import set_vote
+
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="A", pitch="p")
+    poll = open_poll(club=club, opened_by=member, show_live_results=True)
+    DBTaskResult.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for who in (member, organizer, member):
+            set_vote(poll=poll, membership=who.memberships.get(), suggestion=paper, approve=True)
+
+    queued = DBTaskResult.objects.filter(task_path="integrations.tasks.refresh_poll_messages")
+    assert queued.count() == 1
+
+
+def test_a_message_the_bot_cannot_edit_is_forgotten(club, member, channel, discord_api):
+    from integrations.models import DiscordPollMessage
+    from integrations.tasks import refresh_poll_messages
+
+    suggest_paper(club=club, suggested_by=member, link="2401.00001", title="A", pitch="p")
+    poll = open_poll(club=club, opened_by=member, show_live_results=True)
+    DiscordPollMessage.objects.create(
+        poll=poll, channel_id=CHANNEL, message_id="777777777777777777"
+    )
+    discord_api.status = 404
+
+    assert refresh_poll_messages.call(poll.pk) == 0
+
+    assert not DiscordPollMessage.objects.exists()

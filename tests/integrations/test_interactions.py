@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from integrations.interactions import USER_LIMIT
@@ -494,3 +495,49 @@ def test_the_response_is_json_discord_reads(discord, linked):
 
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["type"] == 4
+
+
+# Query budgets: the same number of queries with one candidate and with many.
+
+
+def test_poll_command_queries_do_not_grow_with_the_ballot(
+    discord, linked, club, member, django_assert_num_queries
+):
+    paper(club, member, 1)
+    open_poll(club=club, opened_by=member, show_live_results=True)
+    discord.command("poll")  # warm the per-process caches
+
+    with django_assert_num_queries(4) as small:
+        discord.command("poll")
+    for n in range(2, 41):
+        paper(club, member, n)
+    with django_assert_num_queries(4) as large:
+        discord.command("poll")
+
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_vote_click_queries_do_not_grow_with_the_ballot(
+    discord, linked, club, member, django_assert_num_queries
+):
+    first = paper(club, member, 1)
+    poll = open_poll(club=club, opened_by=member, budget=50)
+    discord.click(f"vote:{poll.pk}:{first.pk}")
+
+    def click_twice():
+        discord.click(f"vote:{poll.pk}:{first.pk}")
+        discord.click(f"vote:{poll.pk}:{first.pk}")
+
+    with django_assert_num_queries(BUDGET_TWO_CLICKS) as small:
+        click_twice()
+    for n in range(2, 41):
+        paper(club, member, n)
+    with django_assert_num_queries(BUDGET_TWO_CLICKS) as large:
+        click_twice()
+
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+# Queries of a click and a take-back, savepoints included; PostgreSQL also locks the
+# member's row in each.
+BUDGET_TWO_CLICKS = 19 + (2 if connection.vendor == "postgresql" else 0)
