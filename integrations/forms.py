@@ -22,7 +22,8 @@ class DiscordLinkForm(forms.Form):
     guild_id = SnowflakeField(
         what="server",
         label="Discord server ID",
-        help_text="Right-click the server's icon, then “Copy Server ID”.",
+        help_text="With Developer Mode on (Discord's Settings → Advanced), right-click the "
+        "server's icon, then “Copy Server ID”.",
     )
     channel_id = SnowflakeField(
         what="channel",
