@@ -112,7 +112,7 @@ def _command(payload: dict, discord_user: str) -> dict:
     data = payload.get("data") or {}
     if data.get("name") != "paper":
         return reply("Paper Club does not know that command.")
-    (sub,) = (data.get("options") or [{}])[:1] or [{}]
+    sub = (data.get("options") or [{}])[0]  # /paper <subcommand>: one option, the subcommand
     name, options = sub.get("name"), _options(sub.get("options"))
     if name == "link":
         return _link(payload, discord_user)

@@ -1,12 +1,12 @@
 """The Discord messages the site sends: a poll with its vote buttons (or select pages), the
-next session, replies. All text passes through `paperclub.output.discord_text`, and every
+next session, replies. All text passes through `escaped` (the output rule), and every
 message carries `allowed_mentions` with nothing allowed, so no title pings anyone."""
 
 from django.conf import settings
 from django.urls import reverse
 
 from paperclub.output import discord_text, web_url
-from paperclub.text import one_line
+from paperclub.text import multi_line, one_line
 from papers.models import Poll, Suggestion
 
 EPHEMERAL = 64  # message flag: only the person who clicked sees the reply
@@ -24,9 +24,16 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def escaped(text: str) -> str:
+    """Text for a Discord message by the output rule: cleaned as multi-line text (no CR,
+    NUL or other control characters, whatever was stored), then Markdown and mentions
+    escaped (paperclub.output.discord_text)."""
+    return discord_text(multi_line(text))
+
+
 def reply(text: str, *, ephemeral: bool = True, components: list | None = None) -> dict:
     """The interaction response: a message (type 4), seen only by the user when ephemeral."""
-    data = {"content": discord_text(text), "allowed_mentions": NO_MENTIONS}
+    data = {"content": escaped(text), "allowed_mentions": NO_MENTIONS}
     if ephemeral:
         data["flags"] = EPHEMERAL
     if components is not None:
@@ -53,7 +60,8 @@ def candidates(poll: Poll) -> list[Suggestion]:
 
 def _label(suggestion: Suggestion, live: bool, limit: int) -> str:
     count = f" ({suggestion.vote_count})" if live else ""
-    return _short(suggestion.display_title, limit - len(count)) + count
+    title = _short(suggestion.display_title, limit - len(count)) or "Untitled paper"
+    return title + count
 
 
 def vote_id(poll: Poll, suggestion: Suggestion) -> str:
@@ -116,7 +124,7 @@ def poll_components(poll: Poll, rows: list[Suggestion], page: int = 1) -> list[d
 
 def poll_text(poll: Poll, rows: list[Suggestion]) -> str:
     club = poll.club
-    head = f"{club.name}: what do we read next? {poll.budget} votes each."
+    head = f"{one_line(club.name)}: what do we read next? {poll.budget} votes each."
     if not rows:
         return f"{head} No papers are on the list yet: suggest one with /paper suggest."
     return f"{head} Click a paper to vote for it, again to take the vote back."
@@ -128,10 +136,10 @@ def poll_message(poll: Poll, page: int = 1) -> dict:
     closes = ""
     if poll.closes_at and poll.is_open():
         closes = f" Voting closes <t:{int(poll.closes_at.timestamp())}:F>."
-    content = discord_text(poll_text(poll, rows)) + closes
+    content = escaped(poll_text(poll, rows)) + closes
     if poll.results_visible() and rows:
         lines = [f"{s.vote_count} · {_short(s.display_title, 120)}" for s in rows[:20]]
-        content += "\n" + discord_text("\n".join(lines))
+        content += "\n" + escaped("\n".join(lines))
     return {
         "content": content[:2000],
         "components": poll_components(poll, rows, page) if rows else [],
@@ -144,11 +152,11 @@ def next_session_text(meeting) -> str:
     own zone, the place and the papers. (The timestamp is added after escaping.)"""
     papers = "; ".join(s.display_title for s in meeting.suggestions.all()) or "paper to be chosen"
     place = ", ".join(x for x in (meeting.place_name, web_url(meeting.place_url)) if x)
-    text = discord_text(f"{meeting.club.name} #{meeting.number}: {papers}")
+    text = escaped(one_line(f"{meeting.club.name} #{meeting.number}: {papers}"))
     moment = int(meeting.starts_at.timestamp())
     text += f"\nWhen: <t:{moment}:F> (<t:{moment}:R>)"
     if place:
-        text += "\n" + discord_text(f"Where: {place}")
+        text += "\n" + escaped(one_line(f"Where: {place}"))
     text += "\n" + absolute(meeting.get_absolute_url())
     return text
 

@@ -16,8 +16,6 @@ from django.utils import timezone
 
 from integrations import api, messages
 from integrations.models import DiscordLink, DiscordPollMessage
-from paperclub.output import discord_text
-from paperclub.text import multi_line
 from papers.models import Poll
 
 log = logging.getLogger(__name__)
@@ -38,9 +36,9 @@ def _message(club_id: int, text: str, poll_id: int | None) -> dict:
     poll = Poll.objects.filter(pk=poll_id).select_related("club").first() if poll_id else None
     if poll is not None and poll.is_open() and not poll.is_ranked:
         message = messages.poll_message(poll)
-        message["content"] = (discord_text(multi_line(text)) + "\n" + message["content"])[:2000]
+        message["content"] = (messages.escaped(text) + "\n" + message["content"])[:2000]
         return message
-    return {"content": discord_text(multi_line(text))}
+    return {"content": messages.escaped(text)}
 
 
 def _fallback(club_id: int, text: str) -> None:

@@ -541,3 +541,38 @@ def test_vote_click_queries_do_not_grow_with_the_ballot(
 # Queries of a click and a take-back, savepoints included; PostgreSQL also locks the
 # member's row in each.
 BUDGET_TWO_CLICKS = 19 + (2 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "paper"},
+        {"name": "paper", "options": []},
+        {"name": "paper", "options": [{"name": "dance", "type": 1}]},
+        {"name": "other"},
+    ],
+)
+def test_unknown_commands_are_answered(discord, linked, data):
+    answer = discord.interact(
+        {
+            "type": 2,
+            "guild_id": GUILD,
+            "channel_id": CHANNEL,
+            "member": {"user": {"id": MEMBER_ID}},
+            "data": data,
+        }
+    )
+
+    assert answer["data"]["content"] == "Paper Club does not know that command."
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [1, 2],
+        {"type": 2, "member": {"user": {"id": MEMBER_ID}}, "data": {"name": "paper", "options": 5}},
+        {"type": 3, "member": {"user": {"id": MEMBER_ID}}, "data": "x"},
+    ],
+)
+def test_signed_but_malformed_interactions_are_a_400(discord, linked, payload):
+    assert discord.post(payload).status_code == 400
