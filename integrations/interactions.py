@@ -8,6 +8,7 @@ a Discord user is the member whose account has that Discord account linked (alla
 
 import logging
 
+from allauth.core.internal.ratelimit import parse_rates
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from integrations import messages, services
 from integrations.messages import reply
 from integrations.tasks import queue_follow_up, remember_poll_message
 from paperclub.errors import RuleViolation
+from paperclub.ratelimit import ACTIONS, limits
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import close_due_polls, set_vote
 from papers.services import DuplicateSuggestion, suggest_paper
@@ -54,15 +56,32 @@ def _discord_user_id(payload: dict) -> str | None:
     return uid if services.SNOWFLAKE.fullmatch(uid) else None
 
 
-def _within_user_limit(discord_user: str) -> bool:
-    """A fixed one-minute window per Discord user, counted in the shared cache."""
-    key = f"discord-user:{discord_user}:{int(timezone.now().timestamp()) // USER_WINDOW}"
-    cache.add(key, 0, USER_WINDOW * 2)
+def _count(key: str, amount: int, window: int) -> bool:
+    """Count one more in a fixed window in the shared cache; whether it is within `amount`."""
+    key = f"{key}:{int(timezone.now().timestamp()) // window}"
+    cache.add(key, 0, window * 2)
     try:
         used = cache.incr(key)
     except ValueError:  # expired between add and incr
         used = 1
-    return used <= USER_LIMIT
+    return used <= amount
+
+
+def _within_user_limit(discord_user: str) -> bool:
+    return _count(f"discord-user:{discord_user}", USER_LIMIT, USER_WINDOW)
+
+
+def _within_action_limit(discord_user: str, action: str) -> bool:
+    """The web's per-member limit of `action` (paperclub.ratelimit), per Discord user."""
+    for rate in parse_rates(limits(action)):
+        if rate.per == "user":
+            window = max(int(rate.duration), 1)
+            return _count(f"discord-{action}:{discord_user}", rate.amount, window)
+    return True
+
+
+def _too_many(action: str) -> dict:
+    return reply(f"Too many {ACTIONS[action][1]} in a short time. Try again later.")
 
 
 def _options(options: list | None) -> dict[str, str]:
@@ -149,6 +168,8 @@ def _suggest(club, discord_user: str, options: dict[str, str]) -> dict:
     membership, refusal = _member(discord_user, club, "suggest papers")
     if refusal:
         return refusal
+    if not _within_action_limit(discord_user, "suggest"):
+        return _too_many("suggest")
     try:
         suggestion = suggest_paper(
             club=club,
@@ -251,6 +272,8 @@ def _vote(payload: dict, discord_user: str, *, poll_id: int, suggestion_id: int,
     membership, refusal = _member(discord_user, poll.club, "vote")
     if refusal:
         return refusal
+    if not _within_action_limit(discord_user, "vote"):
+        return _too_many("vote")
     suggestion = (
         Suggestion.objects.filter(pk=suggestion_id, club=poll.club_id)
         .select_related("paper")

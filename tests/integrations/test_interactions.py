@@ -576,3 +576,24 @@ def test_unknown_commands_are_answered(discord, linked, data):
 )
 def test_signed_but_malformed_interactions_are_a_400(discord, linked, payload):
     assert discord.post(payload).status_code == 400
+
+
+def test_votes_from_discord_keep_the_webs_per_member_limit(discord, linked, club, member, settings):
+    settings.RATE_LIMITS = {"vote": "2/m/user,100/m/ip"}
+    first = paper(club, member, 1)
+    poll = open_poll(club=club, opened_by=member)
+
+    answers = [discord.click(f"vote:{poll.pk}:{first.pk}")["data"]["content"] for _ in range(3)]
+
+    assert answers[2] == "Too many votes in a short time. Try again later."
+    assert not Vote.objects.exists()  # voted, took back, then refused
+
+
+def test_suggestions_from_discord_keep_the_webs_per_member_limit(discord, linked, club, settings):
+    settings.RATE_LIMITS = {"suggest": "1/10m/user,100/10m/ip"}
+
+    discord.command("suggest", link="2401.00001", pitch="p", title="A")
+    refused = discord.command("suggest", link="2401.00002", pitch="p", title="B")
+
+    assert refused["data"]["content"] == "Too many suggestions in a short time. Try again later."
+    assert club.suggestions.count() == 1
