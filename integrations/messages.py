@@ -147,6 +147,22 @@ def poll_message(poll: Poll, page: int = 1) -> dict:
     }
 
 
+def closed_poll(poll: Poll) -> dict:
+    """A poll message once voting closed: the result, the link to it, no vote buttons."""
+    result = f"“{poll.winner.display_title}” won." if poll.winner else "No paper won."
+    link = {
+        "type": BUTTON,
+        "style": LINK,
+        "label": "See the result",
+        "url": absolute(poll.get_absolute_url()),
+    }
+    return {
+        "content": escaped(f"{one_line(poll.club.name)}: the poll closed. {result}"),
+        "components": [{"type": ROW, "components": [link]}],
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
 def next_session_text(meeting) -> str:
     """The next session: its time as a Discord timestamp, so each reader sees it in their
     own zone, the place and the papers. (The timestamp is added after escaping.)"""

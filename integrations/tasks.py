@@ -113,27 +113,28 @@ def remember_poll_message(poll_id: int, channel_id: str, message_id: str) -> Non
         pass  # remembered by a click at the same moment
 
 
-def queue_poll_refresh(poll: Poll) -> None:
+def queue_poll_refresh(poll: Poll, *, closed: bool = False) -> None:
     """After a vote in a poll with live results: edit its Discord messages to the new
-    counts, at most once per REFRESH_DELAY (the task reads the counts when it runs)."""
-    if not poll.show_live_results or not settings.DISCORD_BOT_TOKEN:
+    counts, at most once per REFRESH_DELAY (the task reads the counts when it runs).
+    After the poll closed (`closed`): take the buttons off its messages."""
+    if not settings.DISCORD_BOT_TOKEN or not (closed or poll.show_live_results):
         return
-    if not cache.add(f"discord-refresh:{poll.pk}", 1, REFRESH_DELAY):
+    if not closed and not cache.add(f"discord-refresh:{poll.pk}", 1, REFRESH_DELAY):
         return
-    run_after = timezone.now() + dt.timedelta(seconds=REFRESH_DELAY)
+    run_after = timezone.now() + dt.timedelta(seconds=0 if closed else REFRESH_DELAY)
     transaction.on_commit(lambda: refresh_poll_messages.using(run_after=run_after).enqueue(poll.pk))
 
 
 @task()
 def refresh_poll_messages(poll_id: int) -> int:
-    """Show the poll's current counts on its latest Discord messages. A message Discord no
-    longer lets the bot edit (deleted, or sent as an interaction's reply) is forgotten.
-    Returns how many were edited."""
-    poll = Poll.objects.filter(pk=poll_id).select_related("club").first()
-    if poll is None or not poll.is_open() or not settings.DISCORD_BOT_TOKEN:
+    """Show the poll's current counts on its latest Discord messages, or once it closed,
+    its result without buttons. A message Discord no longer lets the bot edit (deleted,
+    or sent as an interaction's reply) is forgotten. Returns how many were edited."""
+    poll = Poll.objects.filter(pk=poll_id).select_related("club", "winner__paper").first()
+    if poll is None or not settings.DISCORD_BOT_TOKEN:
         return 0
     kept = DiscordPollMessage.objects.filter(poll=poll).order_by("-created_at", "-id")
-    message = messages.poll_message(poll)
+    message = messages.poll_message(poll) if poll.is_open() else messages.closed_poll(poll)
     edited = 0
     for row in kept[:MESSAGES_KEPT]:
         try:
@@ -144,4 +145,6 @@ def refresh_poll_messages(poll_id: int) -> int:
                 row.delete()
             else:
                 log.warning("Discord poll message %s not updated: %s", row.message_id, error)
+    if not poll.is_open():
+        kept.delete()  # nothing on them changes any more
     return edited

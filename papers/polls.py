@@ -357,7 +357,8 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     rule. A poll with no votes closes without a winner.
     Side effects: sets Poll.closed_at/closed_by/winner/tie_break_applied/result_detail; one
     Tally row
-    per candidate; the winner becomes "chosen" and gets a scheduled Meeting.
+    per candidate; the winner becomes "chosen" and gets a scheduled Meeting; with a Discord
+    bot, an edit of the poll's Discord messages queued.
     """
     from sessions.services import schedule_meeting
     from sessions.tasks import announce
@@ -391,6 +392,9 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     )
     result = f"“{winner.display_title}” won." if winner else "No votes."
     announce(poll.club, f"{poll.club.name}: the poll closed. {result}")
+    from integrations.tasks import queue_poll_refresh
+
+    queue_poll_refresh(poll, closed=True)  # its Discord messages lose their buttons
     if winner:
         schedule_meeting(
             club=poll.club,

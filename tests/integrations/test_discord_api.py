@@ -260,3 +260,28 @@ def test_a_message_the_bot_cannot_edit_is_forgotten(club, member, channel, disco
     assert refresh_poll_messages.call(poll.pk) == 0
 
     assert not DiscordPollMessage.objects.exists()
+
+
+def test_a_closed_polls_messages_lose_their_buttons(
+    club, member, channel, discord_api, django_capture_on_commit_callbacks
+):
+    from integrations.models import DiscordPollMessage
+
+    paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="A", pitch="p")
+    with django_capture_on_commit_callbacks(execute=True):
+        poll = open_poll(club=club, opened_by=member)
+    run_queued_tasks()
+    from papers.polls import set_vote
+
+    set_vote(poll=poll, membership=member.memberships.get(), suggestion=paper, approve=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        close_poll(poll=poll, closed_by=member)
+    run_queued_tasks()
+
+    (edit,) = [r for r in discord_api.received if r["method"] == "PATCH"]
+    assert edit["path"] == f"/api/v10/channels/{CHANNEL}/messages/666666666666666666"
+    assert edit["json"]["content"] == "Asia Paper Club: the poll closed. “A” won."
+    (button,) = edit["json"]["components"][0]["components"]
+    assert button["url"] == f"http://127.0.0.1:8000{poll.get_absolute_url()}"
+    assert not DiscordPollMessage.objects.exists()
