@@ -13,6 +13,8 @@ from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_f
 from clubs.dashboard import member_dashboard, public_clubs
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Invite, Membership
+from integrations.forms import DiscordLinkForm
+from integrations.models import DiscordLink
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, login_required, more_rows, page_number
 from paperclub.ratelimit import rate_limit
@@ -71,7 +73,12 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "clubs/club_form.html",
-        {"form": form, "club": access.club},
+        {
+            "form": form,
+            "club": access.club,
+            "discord_link": DiscordLink.objects.filter(club=access.club).first(),
+            "discord_form": DiscordLinkForm(),
+        },
         status=form_status(form),
     )
 

@@ -41,6 +41,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "announce": ("20/h/user,40/h/ip", "announcements"),
     "organize": ("120/m/user,240/m/ip", "changes"),
     "settings": ("20/m/user,40/m/ip", "changes to settings"),
+    # Discord sends every interaction from its own few addresses; each Discord user is also
+    # held to integrations.interactions.USER_LIMIT.
+    "discord": ("1200/m/ip", "Discord interactions"),
     # One-click unsubscribes come from mail providers' servers, many members to one IP.
     "unsubscribe": ("120/m/ip", "unsubscribe requests"),
 }

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "clubs",
     "papers",
     "sessions.apps.MeetingsConfig",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,26 @@ ARXIV_API_URL = env_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_TIMEOUT = env_float("ARXIV_TIMEOUT", 4.0)
 if ARXIV_TIMEOUT <= 0:
     raise ImproperlyConfigured("ARXIV_TIMEOUT must be a number of seconds above 0.")
+
+# The Discord application (integrations/): its interactions endpoint answers 404 until the
+# public key is set; the bot token posts to linked channels and registers the commands.
+DISCORD_APPLICATION_ID = env_str("DISCORD_APPLICATION_ID").strip()
+DISCORD_PUBLIC_KEY = env_str("DISCORD_PUBLIC_KEY").strip()
+DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN").strip()
+DISCORD_API_URL = env_str("DISCORD_API_URL", "https://discord.com/api/v10").rstrip("/")
+DISCORD_TIMEOUT = env_float("DISCORD_TIMEOUT", 5.0)
+if DISCORD_TIMEOUT <= 0:
+    raise ImproperlyConfigured("DISCORD_TIMEOUT must be a number of seconds above 0.")
+if DISCORD_APPLICATION_ID and not DISCORD_APPLICATION_ID.isdigit():
+    raise ImproperlyConfigured("DISCORD_APPLICATION_ID must be the application's numeric ID.")
+if DISCORD_PUBLIC_KEY:
+    try:
+        if len(bytes.fromhex(DISCORD_PUBLIC_KEY)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            "DISCORD_PUBLIC_KEY must be the 64 hex characters Discord shows as the public key."
+        ) from None
 
 # Shared cache so rate limits count across workers.
 REDIS_URL = env_str("REDIS_URL")

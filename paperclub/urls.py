@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("clubs.urls")),
     path("", include("papers.urls")),
     path("", include("sessions.urls")),
+    path("", include("integrations.urls")),
 ]
 handler403 = "paperclub.views.permission_denied"

@@ -5,6 +5,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -87,7 +88,7 @@ def open_poll(
 
     Side effects: one Poll row; emails to members queued (poll open, a day before closing).
     """
-    from sessions.tasks import queue_poll_emails
+    from sessions.tasks import announce, queue_poll_emails
 
     now = timezone.now()
     if budget is None or budget < 1:
@@ -115,7 +116,12 @@ def open_poll(
     except IntegrityError:
         raise RuleViolation("This club already has an open poll. Close it first.") from None
     queue_poll_emails(poll)
+    announce(club, f"{club.name}: a poll is open. Vote: {club_url(club)}#ballot", poll=poll)
     return poll
+
+
+def club_url(club: Club) -> str:
+    return f"{settings.SITE_URL}{club.get_absolute_url()}"
 
 
 def _lock(model, pks, mode: str = "SHARE") -> None:
@@ -163,7 +169,8 @@ def set_vote(
     Idempotent: voting twice for the same candidate leaves one vote. Refused when the
     poll is closed or past its closing time, when the suggestion is not an open
     candidate of this club, for someone outside the club, or past the vote budget.
-    Side effects: inserts or deletes at most one Vote row.
+    Side effects: inserts or deletes at most one Vote row; with live results, an edit of
+    the poll's Discord messages queued (integrations.tasks.queue_poll_refresh).
     """
     poll = _locked(Poll, poll.pk)
     if membership.club_id != poll.club_id:
@@ -179,9 +186,12 @@ def set_vote(
     _changes_live_state(poll)
     # One member's requests queue up here, so a double-click cannot exceed the budget.
     _lock(Membership, [membership.pk], "UPDATE")
+    from integrations.tasks import queue_poll_refresh
+
     mine = Vote.objects.filter(poll=poll, membership=membership)
     if not approve:
         mine.filter(suggestion=suggestion).delete()
+        queue_poll_refresh(poll)
         return Ballot(votes_used=mine.count(), budget=poll.budget)
     try:
         still_open = _locked(Suggestion, suggestion.pk).state == State.OPEN
@@ -197,6 +207,7 @@ def set_vote(
             f"You have used all {poll.budget} of your votes. Take one back to vote for this paper."
         )
     Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
+    queue_poll_refresh(poll)
     return Ballot(votes_used=counts["used"] + 1, budget=poll.budget)
 
 
@@ -365,7 +376,8 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     rule. A poll with no votes closes without a winner.
     Side effects: sets Poll.closed_at/closed_by/winner/tie_break_applied/result_detail; one
     Tally row
-    per candidate; the winner becomes "chosen" and gets a scheduled Meeting.
+    per candidate; the winner becomes "chosen" and gets a scheduled Meeting; with a Discord
+    bot, an edit of the poll's Discord messages queued.
     """
     from sessions.services import schedule_meeting
     from sessions.tasks import announce
@@ -400,6 +412,9 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     )
     result = f"“{winner.display_title}” won." if winner else "No votes."
     announce(poll.club, f"{poll.club.name}: the poll closed. {result}")
+    from integrations.tasks import queue_poll_refresh
+
+    queue_poll_refresh(poll, closed=True)  # its Discord messages lose their buttons
     if winner:
         schedule_meeting(
             club=poll.club,

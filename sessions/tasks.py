@@ -333,7 +333,12 @@ def queue_notes_email(meeting: Meeting) -> None:
     _after_commit(lambda: send_notes_posted.enqueue(meeting.pk))
 
 
-def announce(club: Club, text: str) -> None:
-    """Post to the club's webhook, if it has one."""
+def announce(club: Club, text: str, *, poll: Poll | None = None) -> None:
+    """Post to the club's linked Discord channel through the bot (with the vote buttons of
+    `poll`), else to the club's webhook, if it has one."""
+    from integrations.tasks import queue_channel_post
+
+    if queue_channel_post(club, text, poll.pk if poll is not None else None):
+        return
     if club.webhook_url:
         _after_commit(lambda: post_webhook.enqueue(club.pk, text))

@@ -22,6 +22,10 @@ def _fast_test_settings(settings):
     # No test reaches the real arXiv: a closed local port refuses at once. Tests of the
     # client and of autofill point this at a local server with recorded responses.
     settings.ARXIV_API_URL = "http://127.0.0.1:9/api/query"
+    # Nor Discord: no bot until a test starts a local stand-in for its API.
+    settings.DISCORD_API_URL = "http://127.0.0.1:9/api/v10"
+    settings.DISCORD_BOT_TOKEN = ""
+    settings.DISCORD_PUBLIC_KEY = ""
 
 
 def make_user(django_user_model, email: str, name: str = ""):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from clubs.services import create_club, create_invite, join_club
+from integrations.models import DiscordLink
 from papers.live import new_code
 from papers.models import Poll
 from papers.polls import open_poll
@@ -73,6 +74,12 @@ def public_feed(role, visibility):
 
 def not_allowed(role, visibility):
     return NOT_ALLOWED
+
+
+def discord_signed(role, visibility):
+    """Discord's endpoint takes no cookies: its signature is the credential, and without a
+    public key configured (as here) it does not exist."""
+    return NOT_FOUND
 
 
 # url name -> {method: policy}. Methods a view does not accept must answer 405.
@@ -150,6 +157,9 @@ RULES = {
     "meetings:my_calendar": {"GET": signed_in, "POST": not_allowed},
     "meetings:personal_feed_reset": {"GET": not_allowed, "POST": signed_in},
     "meetings:personal_calendar": {"GET": anyone, "POST": not_allowed},
+    "integrations:discord_interactions": {"GET": not_allowed, "POST": discord_signed},
+    "integrations:discord_link": {"GET": not_allowed, "POST": organizer_only},
+    "integrations:discord_unlink": {"GET": not_allowed, "POST": organizer_only},
 }
 
 # Views that are not ours: Django's admin and allauth's account pages, tested by their authors.
@@ -227,6 +237,11 @@ def world(django_user_model):
             "poll": poll,
             "invite": invite,
         }
+    # The public club has a Discord channel waiting for /paper link: its settings page
+    # shows the unlink button too.
+    DiscordLink.objects.create(
+        club=clubs["public"]["club"], guild_id="111111111111111111", channel_id="333333333333333333"
+    )
     assert other.pk
     return people, clubs
 
@@ -271,6 +286,7 @@ def url_for(name: str, objects: dict) -> str:
         "meetings:my_calendar": [],
         "meetings:personal_feed_reset": [],
         "meetings:personal_calendar": [personal_feed(member.user).token],
+        "integrations:discord_interactions": [],
     }.get(name)
     if args is None:
         needs_number = name.startswith("meetings:") and name.split(":")[1] in {
@@ -336,6 +352,9 @@ def test_every_post_without_csrf_token_is_refused(world, name):
     if name == "unsubscribe":
         # One-click unsubscribe (RFC 8058): the signed token in the URL is the credential.
         assert response.status_code == 200
+    elif name == "integrations:discord_interactions":
+        # Discord signs its requests instead (tests/integrations/test_interactions.py).
+        assert response.status_code == 404
     else:
         assert response.status_code == 403
 

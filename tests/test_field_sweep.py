@@ -49,6 +49,8 @@ FILL = {
     "text": "1. [Sweep paper](https://arxiv.org/abs/2401.09998)",
     "display_name": "Sweeper",
     "summary": "Why it is here.",
+    "guild_id": "111111111111111111",
+    "channel_id": "222222222222222222",
 }
 FILL_FIRST = {"suggestions"}  # choices a form needs one of, which the page leaves unticked
 FILL_BY_TYPE = {"email": "sweep@example.com"}
@@ -68,6 +70,7 @@ REFUSED_AS_IS = {
 # POST routes no page of the world shows a form for, and why.
 NOT_ON_A_PAGE = {
     "papers:ranking": "the world's polls are approval polls (tests/papers/test_ranked_polls.py)",
+    "integrations:discord_interactions": "Discord posts it, signed (tests/integrations/)",
 }
 
 PAGES = sorted(name for name, methods in RULES.items() if methods["GET"] is not not_allowed)

@@ -41,4 +41,4 @@ def test_head_of_a_post_only_route_is_refused_like_get(request, name):
 
 def test_head_route_count():
     # Reported in the README's "Security and reliability" section.
-    assert (len(GET_ROUTES), len(POST_ONLY)) == (39, 27)
+    assert (len(GET_ROUTES), len(POST_ONLY)) == (39, 30)

@@ -35,7 +35,7 @@ from clubs.models import RULES_MAX, Club, Membership
 from clubs.services import create_club, join_club
 from paperclub.output import webhook_body
 from paperclub.text import one_line, strip_control
-from papers.models import TEXT_MAX, Paper, PaperLink, Suggestion, Track, TrackEntry
+from papers.models import TEXT_MAX, Paper, PaperLink, Poll, Suggestion, Track, TrackEntry
 from papers.polls import open_poll
 from papers.services import add_to_track, create_track, suggest_paper
 from sessions.models import Material, Meeting, NoteSection
@@ -501,7 +501,44 @@ def test_webhook_json_mentions_nobody_and_formats_nothing(
     assert "\x00" not in content and "\r" not in content
 
 
+# Discord bot messages
+
+
+def test_discord_messages_mention_nobody_and_format_nothing(world):
+    from integrations import messages
+
+    candidate = suggest_paper(
+        club=world["club"],
+        suggested_by=world["member"],
+        link="https://papers.example/hostile/3",
+        title="V",
+        pitch="p",
+    )
+    Suggestion.objects.filter(pk=candidate.pk).update(
+        title=fit(Suggestion, "title", world["stored"])
+    )
+    poll = Poll.objects.select_related("club").get(pk=world["poll"].pk)
+    poll.show_live_results = True  # the counts and titles in the message text too
+    future = Meeting.objects.with_papers().get(pk=world["future"].pk)
+    poll_message = messages.poll_message(poll)
+    texts = [poll_message["content"], messages.next_session_text(future)]
+
+    assert poll_message["allowed_mentions"] == {"parse": []}
+    for content in texts:
+        assert len(content) <= 2000
+        # Our own timestamps are the only markup; then nothing the user wrote formats.
+        plain = re.sub(r"<t:[0-9]+:[FR]>", "", re.sub(r"\\\\", "", content))
+        for markup in ("@everyone", "@here", "<@", "<#", "](", "**", "`", "||"):
+            assert not re.search(r"(?<!\\)" + re.escape(markup), plain), markup
+        assert "\x00" not in content and "\r" not in content
+    assert poll_message["components"]  # the candidate's button
+    for row in poll_message["components"]:
+        for component in row["components"]:
+            assert 0 < len(component.get("label", "")) <= messages.LABEL_MAX
+            assert "\n" not in component.get("label", "")
+
+
 def test_sweep_size():
     # Reported in the README's "Security and reliability" section.
-    outputs = 7  # HTML, Atom, iCalendar, Markdown, BibTeX, email, webhook JSON
-    assert (len(HOSTILE), len(FIELDS), outputs) == (20, 20, 7)
+    outputs = 8  # HTML, Atom, iCalendar, Markdown, BibTeX, email, webhook JSON, Discord
+    assert (len(HOSTILE), len(FIELDS), outputs) == (20, 20, 8)

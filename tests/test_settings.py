@@ -117,3 +117,25 @@ def test_empty_database_url_means_the_default_sqlite_file():
     result = run_manage("check", DEBUG="1", DATABASE_URL="")
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DISCORD_PUBLIC_KEY": "not-hex"}, "DISCORD_PUBLIC_KEY must be the 64 hex characters"),
+        ({"DISCORD_PUBLIC_KEY": "ab" * 31}, "DISCORD_PUBLIC_KEY must be the 64 hex characters"),
+        ({"DISCORD_APPLICATION_ID": "my-app"}, "DISCORD_APPLICATION_ID must be the application"),
+        ({"DISCORD_TIMEOUT": "0"}, "DISCORD_TIMEOUT must be a number of seconds above 0."),
+    ],
+)
+def test_bad_discord_settings_stop_the_app(env, message):
+    result = run_manage("check", DEBUG="1", **env)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_discord_public_key_as_the_portal_shows_it_is_accepted():
+    result = run_manage("check", DEBUG="1", DISCORD_PUBLIC_KEY="AB" * 32)
+
+    assert result.returncode == 0, result.stderr

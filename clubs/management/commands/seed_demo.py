@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
+from integrations.models import DiscordLink
 from papers.models import Poll
 from papers.polls import close_poll, open_poll, set_ranking, set_vote
 from papers.reading_lists.services import import_reading_list
@@ -193,7 +194,11 @@ class Command(BaseCommand):
         # The demo's history is not news: drop the announcement emails it queued
         # (the reminder for the coming session and the poll's closing reminder stay).
         DBTaskResult.objects.filter(
-            task_path__in=["sessions.tasks.send_notes_posted", "sessions.tasks.send_poll_opened"]
+            task_path__in=[
+                "sessions.tasks.send_notes_posted",
+                "sessions.tasks.send_poll_opened",
+                "integrations.tasks.post_to_channel",
+            ]
         ).delete()
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created demo clubs: {', '.join(created)}"))
@@ -272,6 +277,16 @@ class Command(BaseCommand):
         )
         for who in ("member", "priya", "yuki", "tomas"):
             join_club(club=club, user=p[who])
+        # A sample Discord server and channel, confirmed, so the settings page shows what a
+        # linked club looks like (the IDs are made up: no bot posts to them).
+        DiscordLink.objects.create(
+            club=club,
+            guild_id="1100000000000000001",
+            channel_id="1100000000000000002",
+            created_by=p["organizer"],
+            confirmed_at=timezone.now(),
+            confirmed_by_discord_user="1100000000000000003",
+        )
         history = [
             (
                 "1706.03762",
