@@ -76,12 +76,20 @@ def _escape_char(char: str) -> str:
     return f"&#{ord(char)};"
 
 
-def _escape(text: str, everything: bool = False, lead: str = "", trail: str = "") -> str:
+def _escape(
+    text: str,
+    everything: bool = False,
+    lead: str = "",
+    trail: str = "",
+    opens_item: bool = False,
+) -> str:
     """`text` for Markdown, read back as itself.
 
     Always escaped: backslashes, brackets, emphasis, "<" (so no HTML tag appears), entities,
     URLs, arXiv IDs, parentheticals the parser drops, and a first character in `lead` or a
-    last one in `trail` (those the parser strips). With `everything`, all punctuation.
+    last one in `trail` (those the parser strips). With `opens_item`, the text starts its
+    list item, so a start that would open a block inside it ("# a", "1. a", "+ a") is
+    escaped too. With `everything`, all punctuation.
     """
     if everything:
         marks = {i for i, char in enumerate(text) if char in _PROTECT}
@@ -101,6 +109,8 @@ def _escape(text: str, everything: bool = False, lead: str = "", trail: str = ""
             marks.add(0)
         if text and text[-1] in trail:
             marks.add(len(text) - 1)
+        if opens_item and (mark := _block_mark(text)) is not None:
+            marks.add(mark)
     return "".join(_escape_char(char) if i in marks else char for i, char in enumerate(text))
 
 
@@ -109,16 +119,25 @@ def _escape_url(url: str) -> str:
     return _ENTITY_AHEAD.sub(r"\\&", url)
 
 
+def _block_mark(line: str) -> int | None:
+    """Where `line` would open a block (heading, list item, quote, rule, table), as the
+    position of the character to escape, or None: a first punctuation mark, or the mark
+    after a leading number ("1." or "1)")."""
+    if line and line[0] in _PROTECT:
+        return 0
+    if ordered := _ORDERED_MARKER.match(line):
+        return ordered.start(1)
+    return None
+
+
 def _escape_prose(line: str) -> str:
     """A line of the introduction, plain text that stays a paragraph of text: no list item,
     heading, HTML, link or image (brackets and emphasis escaped; a bare http(s) address
     may still be linked by GitHub, which links no other scheme)."""
     marks = {i for i, char in enumerate(line) if char in "\\[]*_`~<!"}
     marks |= {match.start() for match in _ENTITY_AHEAD.finditer(line)}
-    if line[0] in _PROTECT:
-        marks.add(0)
-    elif ordered := _ORDERED_MARKER.match(line):
-        marks.add(ordered.start(1))
+    if (mark := _block_mark(line)) is not None:
+        marks.add(mark)
     return "".join(_escape_char(char) if i in marks else char for i, char in enumerate(line))
 
 
@@ -180,7 +199,8 @@ def _item_markdown(item: ExportItem) -> str:
         if not item.title:
             attempts.append(f"{paper_link}{tail}")
         elif not item.url:
-            attempts.append(f"{title}{tail}")
+            opening = _escape(item.title, everything, _TITLE_LEAD, _TITLE_TRAIL, opens_item=True)
+            attempts.append(f"{opening}{tail}")
         attempts.append(f"**{title}** {paper_link}".rstrip() + tail)
     for attempt in attempts:
         parsed = _parse_item(attempt)

@@ -1035,6 +1035,19 @@ def test_markdown_reads_back_as_the_same_items(items, title, intro):
     assert parse_reading_list(markdown).problems == ()
 
 
+@pytest.mark.parametrize("title", ["# a", "## Attention", "1. a", "12) Scaling laws", "+ a", "> a"])
+@pytest.mark.parametrize("group", [None, "", "*Read*", "RLHF"])
+def test_a_title_shaped_like_a_block_start_reads_back_as_itself(title, group):
+    # Found by the round-trip property below: "# a" as an item's first text became a heading
+    # inside the list item, and the list read back empty.
+    paper = item(title)
+    groups = None if group is None else [(group, [paper])]
+
+    markdown = to_markdown(title="Club", items=[paper] if groups is None else [], groups=groups)
+
+    assert [e.title for e in parse_reading_list(markdown).entries] == [title]
+
+
 @settings(max_examples=200, deadline=None)
 @given(unique_items, st.lists(st.sampled_from(["", "*Read*", "*Up next*", "RLHF", "Agents"])))
 def test_markdown_in_groups_reads_back_with_bold_groups_in_no_section(items, names):
