@@ -269,6 +269,15 @@ class Suggestion(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The ballot (SuggestionQuerySet.backlog): a club's open papers, oldest first,
+            # read from the index in order, whatever the length of the club's history.
+            models.Index(
+                fields=["club", "created_at", "id"],
+                condition=Q(state="open"),
+                name="papers_suggestion_open_backlog",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["club", "paper"], name="papers_suggestion_one_per_club_paper"
