@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from clubs.models import Club, Membership
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text
 from papers import ranked
@@ -87,6 +88,7 @@ def open_poll(
 
     Side effects: one Poll row; emails to members queued (poll open, a day before closing).
     """
+    cache.bump(cache.ballot_scope(club.pk))
     from sessions.tasks import queue_poll_emails
 
     now = timezone.now()
@@ -152,7 +154,8 @@ def set_vote(
     Idempotent: voting twice for the same candidate leaves one vote. Refused when the
     poll is closed or past its closing time, when the suggestion is not an open
     candidate of this club, for someone outside the club, or past the vote budget.
-    Side effects: inserts or deletes at most one Vote row.
+    Side effects: inserts or deletes at most one Vote row; with live results, a new version
+    of the club's ballot in the page cache (paperclub.cache).
 
     Locks (PostgreSQL): the poll FOR SHARE (closing it waits for the vote, and a vote
     waits for a close under way), the membership FOR UPDATE (one member's requests queue
@@ -178,6 +181,8 @@ def set_vote(
         state, used, here = _write_vote(poll, membership.pk, suggestion.pk, approve=approve)
     else:
         state, used, here = _write_vote_plain(poll, membership.pk, suggestion.pk, approve=approve)
+    if poll.results_visible():  # the counts on the club page change for everyone
+        cache.bump(cache.ballot_scope(poll.club_id))
     if not approve:
         return Ballot(votes_used=used, budget=poll.budget)
     if state != State.OPEN:  # withdrawn, or merged into another row of the same paper
@@ -395,6 +400,8 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
     )
     if len(open_ids) != len(order):
         raise RuleViolation("That paper is no longer on the ballot.", status=400)
+    if poll.results_visible():  # the first choices on the club page change for everyone
+        cache.bump(cache.ballot_scope(poll.club_id))
     Ranking.objects.filter(poll=poll, membership=membership).delete()
     Ranking.objects.bulk_create(
         Ranking(poll=poll, membership=membership, suggestion_id=pk, position=position)
@@ -416,6 +423,7 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     Tally row
     per candidate; the winner becomes "chosen" and gets a scheduled Meeting.
     """
+    cache.bump(cache.ballot_scope(poll.club_id), cache.sessions_scope(poll.club_id))
     from sessions.services import schedule_meeting
     from sessions.tasks import announce
 
@@ -485,6 +493,7 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     Side effects: Poll.winner/override_reason/overridden_by; the old winner goes back
     on the list; the poll's scheduled session (created if missing) reads the new paper.
     """
+    cache.bump(cache.ballot_scope(poll.club_id), cache.sessions_scope(poll.club_id))
     from sessions.models import Meeting
     from sessions.services import schedule_meeting, touch_meeting
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
-from clubs.views import ballot_context, club_page_context
+from clubs.page import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
