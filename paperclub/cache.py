@@ -87,6 +87,9 @@ def viewer_key() -> str:
     return f"{get_language()}|{zone}"
 
 
+ALL = ("club", "ballot", "sessions")  # a fragment showing all of a club's data
+
+
 class Scopes:
     """A club's scope versions, read from the cache once (one round trip) for every
     fragment of a page: `Scopes(club_id).key("ballot", CLUB, BALLOT, vary=...)`."""

@@ -203,7 +203,7 @@ ENDPOINTS = {
         HTMX,
     ),
     "export markdown": Endpoint("anonymous", club_url("papers:export_markdown"), 6),
-    "timeline": Endpoint("member", club_url("meetings:timeline"), 6),
+    "timeline": Endpoint("member", club_url("meetings:timeline"), 3, cold=6),
     "session": Endpoint("member", club_url("meetings:detail", lambda w: w.meeting.number), 9),
     "session (organizer)": Endpoint(
         "organizer", club_url("meetings:detail", lambda w: w.meeting.number), 10

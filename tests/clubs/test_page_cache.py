@@ -175,3 +175,21 @@ def test_a_changed_display_name_shows_on_the_cached_rows(member_client, club, or
     )
 
     assert "Suggested by Maxine" in page(member_client, club)
+
+
+def timeline(client, club) -> str:
+    return client.get(reverse("meetings:timeline", args=[club.slug])).content.decode()
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_each_write_shows_on_the_cached_timeline(member_client, club, organizer, member, write):
+    w = Club(club, organizer, member)
+    action, _ = WRITES[write]
+    prepared = action(w) if write == "override" else None
+    timeline(member_client, club)
+
+    (prepared or (lambda: action(w)))()
+    after = timeline(member_client, club)
+    cache.clear()
+
+    assert after == timeline(member_client, club)
