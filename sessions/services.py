@@ -328,6 +328,7 @@ def save_notes_draft(
     published notes are edited by publishing again.
     Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.draft_takeaways.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id))
     meeting = _locked(meeting)
     if meeting.notes_posted_at is not None:
         raise RuleViolation("These notes are published; save your changes with “Publish”.")

@@ -95,11 +95,30 @@ def rsvp_context(access, meeting: Meeting) -> dict:
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
     can_write = may_write_notes(access, meeting, request.user)
+    # A draft is the note takers' own until it is published.
+    show_sections = meeting.has_notes or can_write
+
+    def notes_and_materials() -> dict:
+        # The same for everyone who may see them: cached until the club's sessions change.
+        shown = {
+            "club": access.club,
+            "meeting": meeting,
+            "sections": list(meeting.note_sections.all()) if show_sections else [],
+            "materials": list(meeting.materials.all()),
+        }
+        return {
+            "notes": render_to_string("sessions/meeting_detail.html#session-notes", shown),
+            "materials": render_to_string("sessions/meeting_detail.html#session-materials", shown),
+            "has_sections": bool(shown["sections"]),
+        }
+
+    scopes = page_cache.Scopes(access.club.pk)
+    key = scopes.key("session", page_cache.ALL, meeting.pk, show_sections)
+    (parts,) = page_cache.get_many({key: notes_and_materials})
     context = {
         **rsvp_context(access, meeting),
-        # A draft is the note takers' own until it is published.
-        "sections": meeting.note_sections.all() if meeting.has_notes or can_write else (),
-        "materials": meeting.materials.all(),
+        "parts": {name: mark_safe(parts[name]) for name in ("notes", "materials")},
+        "has_sections": parts["has_sections"],
         "can_write_notes": can_write,
     }
     started = meeting.starts_at <= timezone.now()

@@ -194,3 +194,45 @@ def test_each_write_shows_on_the_cached_timeline(member_client, club, organizer,
     cache.clear()
 
     assert after == timeline(member_client, club)
+
+
+def session_page(client, meeting) -> str:
+    body = client.get(meeting.get_absolute_url()).content.decode()
+    return CSRF.sub(r"\1…", body)
+
+
+@pytest.mark.parametrize("viewer", ["member", "organizer"])
+@pytest.mark.parametrize("write", ["notes", "draft", "materials", "rsvp", "rename"])
+def test_each_write_shows_on_the_cached_session_page(
+    client, club, organizer, member, viewer, write
+):
+    from sessions.services import save_notes_draft, set_materials
+
+    w = Club(club, organizer, member)
+    client.force_login(member if viewer == "member" else organizer)
+    actions = {
+        "notes": lambda: _notes(w),
+        "draft": lambda: save_notes_draft(
+            meeting=w.held,
+            author=w.organizer,
+            bodies=["A *draft*." for _ in questions_for(w.held)],
+            takeaways={},
+        ),
+        "materials": lambda: set_materials(
+            meeting=w.held,
+            links=[("slides", "https://example.org/slides", "Slides")],
+            recorded=False,
+        ),
+        "rsvp": lambda: set_rsvp(meeting=w.coming, membership=w.membership, answer="going"),
+        "rename": lambda: _rename(w),
+    }
+    meeting = w.coming if write == "rsvp" else w.held
+    before = session_page(client, meeting)
+
+    actions[write]()
+    after = session_page(client, meeting)
+    cache.clear()
+
+    assert after == session_page(client, meeting)
+    if write != "draft" or viewer == "organizer":
+        assert after != before
