@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm
+from paperclub import cache
 from paperclub.http import form_status, login_required
 from paperclub.ratelimit import rate_limit
 
@@ -16,7 +17,9 @@ from paperclub.ratelimit import rate_limit
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if form.is_valid():
-        form.save()
+        user = form.save()
+        if "display_name" in form.changed_data:  # the name shows on their clubs' pages
+            cache.bump_clubs(user.memberships.values_list("club_id", flat=True))
         messages.success(request, "Profile saved.")
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form}, status=form_status(form))

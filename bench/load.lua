@@ -58,6 +58,10 @@ local states -- vote: C array, 1 if the owned pair is voted (as last acknowledge
 local latencies -- C array of microseconds
 local current -- vote: index of the owned pair the request in flight toggles
 local sent_at
+local followups = {} -- vote: HX-Target of each region a vote's answer makes the page fetch
+local pending = 0 -- vote: follow-up requests still to send after the last answered vote
+local clicks = 0 -- vote: votes sent (follow-ups are not clicks)
+local is_followup = false -- the request in flight is a follow-up
 responses, ok, body_bytes, adds, removes, refused, first_us, last_us = 0, 0, 0, 0, 0, 0, 0, 0
 statuses = "" -- "200:12,409:1": updated when a response's status is not 2xx or 409
 local other = {}
@@ -70,6 +74,9 @@ end
 
 function init(args)
   mode = os.getenv("BENCH_MODE")
+  for target in string.gmatch(os.getenv("BENCH_FOLLOWUPS") or "", "[^,]+") do
+    followups[#followups + 1] = target
+  end
   slug = os.getenv("BENCH_SLUG")
   poll = os.getenv("BENCH_POLL")
   sessions = tonumber(os.getenv("BENCH_SESSIONS"))
@@ -149,10 +156,27 @@ end
 -- Called for each request wrk writes (and once more, unsent, by wrk's request check on
 -- thread 0 before it starts: harmless, nothing changes until a response). After a broken
 -- connection the same request is made again; a vote is idempotent, so that is safe.
+local function followup()
+  -- What htmx sends for a region that fetches itself again: the page's URL, its target.
+  local pair = owned[current + 1]
+  local target = followups[#followups - pending + 1]
+  pending = pending - 1
+  local headers = signed_in({ pair[1], pair[2] })
+  headers["HX-Request"] = "true"
+  headers["HX-Target"] = target
+  headers["HX-Current-URL"] = "http://" .. wrk.host .. ":" .. wrk.port .. "/c/" .. slug .. "/"
+  return wrk.format("GET", "/c/" .. slug .. "/", headers)
+end
+
 function request()
   sent_at = now_us()
-  local req = build(responses)
+  is_followup = mode == "vote" and pending > 0
+  if is_followup then
+    return followup()
+  end
+  local req = build(mode == "vote" and clicks or responses)
   if mode == "vote" then
+    clicks = clicks + 1
     in_flight = owned[current + 1][3] .. ":" .. owned[current + 1][4]
   end
   return req
@@ -168,11 +192,17 @@ function response(status, headers, body)
   end
   responses = responses + 1
   last_us = t
+  if is_followup and status >= 200 and status < 300 then
+    ok = ok + 1 -- part of the click before it: it changes no vote
+    body_bytes = body_bytes + #body
+    return
+  end
   in_flight = nil
   if status >= 200 and status < 300 then
     ok = ok + 1
     body_bytes = body_bytes + #body
     if mode == "vote" then
+      pending = #followups
       -- Acknowledged: the toggle happened; it is now the pair's known state.
       if states[current] == 1 then
         removes = removes + 1
@@ -182,7 +212,7 @@ function response(status, headers, body)
         states[current] = 1
       end
     end
-  elseif mode == "vote" and status == 409 then
+  elseif mode == "vote" and status == 409 and not is_followup then
     refused = refused + 1 -- a refusal (over budget): nothing changed
   else
     other[status] = (other[status] or 0) + 1

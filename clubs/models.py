@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.timezones import validate_time_zone
+from paperclub import cache
 from paperclub.text import length_limit
 
 DEFAULT_QUESTIONS = ["Big Idea", "Relevance", "Open Questions"]
@@ -102,6 +103,11 @@ class Club(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Its name, rules, zone and slot show on every page of the club: cached ones too.
+        cache.bump_clubs([self.pk])
 
     def get_absolute_url(self) -> str:
         return reverse("clubs:detail", args=[self.slug])

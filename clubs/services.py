@@ -14,6 +14,7 @@ from clubs.models import (
     Membership,
     new_feed_token,
 )
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text
 
@@ -94,6 +95,7 @@ def join_club(*, club: Club, user, invite: Invite | None = None) -> Membership:
     goes up by one. Joining a club you are already in changes nothing.
     Side effects: one Membership row; Invite.use_count + 1 when an invite is used.
     """
+    cache.bump_clubs([club.pk])
     existing = Membership.objects.filter(club=club, user=user).first()
     if existing:
         return existing
@@ -124,6 +126,7 @@ def leave_club(*, membership: Membership) -> None:
 
     Side effects: deletes one Membership row.
     """
+    cache.bump_clubs([membership.club_id])
     _lock_club(membership.club)
     membership = Membership.objects.get(pk=membership.pk)
     _refuse_if_last_organizer(membership, "leave")
@@ -136,6 +139,7 @@ def change_role(*, membership: Membership, role: str, changed_by) -> Membership:
 
     Side effects: updates Membership.role.
     """
+    cache.bump_clubs([membership.club_id])
     if role not in Role.values:
         raise RuleViolation("Unknown role.", status=400)
     _lock_club(membership.club)
@@ -153,6 +157,7 @@ def remove_member(*, membership: Membership, removed_by) -> None:
 
     Side effects: deletes one Membership row (their votes in open polls go with it).
     """
+    cache.bump_clubs([membership.club_id])
     _lock_club(membership.club)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     _refuse_if_last_organizer(membership, "be removed")

@@ -1,29 +1,24 @@
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.timezones import zone_of
 from clubs import services
-from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
+from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.dashboard import member_dashboard, public_clubs
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Invite, Membership
+from clubs.page import backlog_page, cached_club_page_context, club_page_context
 from integrations.forms import DiscordLinkForm
 from integrations.models import DiscordLink
 from paperclub.errors import RuleViolation
-from paperclub.http import form_status, login_required, more_rows, page_number
+from paperclub.http import form_status, login_required, page_number
 from paperclub.ratelimit import rate_limit
 from paperclub.text import one_line
-from papers.forms import SuggestForm
-from papers.models import Poll, Ranking, Suggestion, Vote
-from papers.polls import close_due_polls
-from sessions.models import EmailFailure, Meeting
-from sessions.services import coming_weeks
+from sessions.models import EmailFailure
 from sessions.tasks import read_unsubscribe_token
 
 CLUB_PAGE_REGIONS = {"suggestions", "ballot-status", "ranking"}
@@ -83,120 +78,6 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | None = None) -> dict:
-    """What the ballot regions of the club page need: the candidates and the viewer's votes
-    (approval) or ranking (ranked polls)."""
-    suggestions = (
-        Suggestion.objects.filter(club=access.club)
-        .backlog()
-        .with_people()
-        .defer("paper__abstract")  # the ballot does not show it; it is the widest column
-    )
-    if poll is not None and poll.is_live:  # a live vote's ballot is its shortlist
-        suggestions = suggestions.filter(pk__in=poll.shortlist.values("pk"))
-    my_ranking: list[Ranking] = []
-    results_visible = poll is not None and poll.results_visible()
-    if poll is not None and not results_visible:
-        suggestions = suggestions.without_counts()
-    elif poll is not None:
-        counted = suggestions.with_first_choices if poll.is_ranked else suggestions.with_vote_counts
-        suggestions = counted(poll)
-    if poll is not None and poll.is_ranked:
-        suggestions = suggestions.with_my_rank(poll, access.membership)
-        if access.membership is not None:
-            my_ranking = list(
-                Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
-            )
-    elif poll is not None:
-        suggestions = suggestions.with_my_votes(poll, access.membership)
-        if votes_used is None:  # from Poll.objects.with_votes_used(), else counted here
-            votes_used = getattr(poll, "votes_used", None)
-        if votes_used is None and access.membership is not None:
-            votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
-    votes_used = votes_used or 0
-    return {
-        "club": access.club,
-        "access": access,
-        "poll": poll,
-        "suggestions": suggestions,
-        "votes_used": votes_used,
-        "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
-        "results_visible": results_visible,
-        # Live bars are drawn as a share of the members who could vote.
-        "voters": access.club.memberships.count() if results_visible else 0,
-        "my_ranking": ranking_moves(my_ranking),
-        "my_order": [r.suggestion_id for r in my_ranking],
-        # Reversed once here, not in each row's buttons.
-        "ranking_url": reverse("papers:ranking", args=[access.club.slug, poll.pk])
-        if poll is not None and poll.is_ranked
-        else "",
-    }
-
-
-def ranking_moves(ranking: list[Ranking]) -> list[dict]:
-    """Each line of a ranked ballot with the whole new order its up, down and remove
-    buttons send, so the buttons are plain forms that work without JavaScript."""
-    order = [r.suggestion_id for r in ranking]
-    lines = []
-    for i, line in enumerate(ranking):
-        up = down = None
-        if i > 0:
-            up = [*order[: i - 1], order[i], order[i - 1], *order[i + 1 :]]
-        if i < len(order) - 1:
-            down = [*order[:i], order[i + 1], order[i], *order[i + 2 :]]
-        remove = order[:i] + order[i + 1 :]
-        lines.append({"line": line, "up": up, "down": down, "remove": remove})
-    return lines
-
-
-BACKLOG_PAGE = 15  # papers of the ballot rendered at once; more load as they scroll into view
-
-
-def backlog_page(suggestions, page: int, *, cumulative: bool) -> dict:
-    return more_rows(suggestions, page, size=BACKLOG_PAGE, cumulative=cumulative)
-
-
-def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: int = 1) -> dict:
-    """Everything the club page shows, with the ballot's papers up to page `page`; or only
-    what its htmx regions need."""
-    club = access.club
-    poll = Poll.objects.filter(club=club).unclosed().with_votes_used(access.membership).first()
-    if poll is not None and not poll.is_open():
-        close_due_polls(club=club)  # its deadline passed: count it now, not at the next job
-        poll = None
-    if poll is not None:
-        poll.club = club
-    context = ballot_context(access, poll)
-    if regions_only:
-        return context
-    context.update(backlog_page(context["suggestions"], page, cumulative=True))
-    # The next session and the last five, in one query (and one per prefetch).
-    upcoming = Meeting.objects.filter(club=club).upcoming()
-    held = Meeting.objects.filter(club=club, state=Meeting.State.HELD).order_by("-starts_at")
-    meetings = list(
-        Meeting.objects.filter(
-            Q(pk__in=upcoming.values("pk")[:1]) | Q(pk__in=held.values("pk")[:RECENT])
-        )
-        .order_by("-starts_at")
-        .with_papers()
-    )
-    context.update(
-        next_meeting=next((m for m in meetings if m.state != Meeting.State.HELD), None),
-        recent_meetings=[m for m in meetings if m.state == Meeting.State.HELD],
-        last_result=None
-        if poll
-        else Poll.objects.filter(club=club, closed_at__isnull=False)
-        .select_related("club", "winner__paper")
-        .first(),
-        suggest_form=SuggestForm() if access.is_member else None,
-        weeks=coming_weeks(club, poll=poll),
-    )
-    return context
-
-
-RECENT = 5  # sessions listed on the club page
-
-
 @require_safe
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = club_for_reader(request, slug)
@@ -210,7 +91,10 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if request.htmx.target == "suggestions":
             context.update(backlog_page(context["suggestions"], 1, cumulative=True))
         return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
-    context = club_page_context(access, page=page)
+    if page == 1:
+        context = cached_club_page_context(request, access)
+    else:  # a plain "Show more" link: rows past the first page, built each time
+        context = club_page_context(access, page=page)
     return render(request, "clubs/club_detail.html", context)
 
 

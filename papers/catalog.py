@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
+from paperclub import cache
 from papers.models import (
     AUTHORS_MAX,
     TITLE_MAX,
@@ -254,6 +255,9 @@ def merge_papers(*, survivor: Paper, duplicate: Paper) -> Paper:
     Side effects: Suggestion, Vote, Ranking, Tally, TrackEntry, ReadMark, PaperLink and
     session rows moved or merged; the duplicate Paper row deleted; the survivor updated.
     """
+    cache.bump_clubs(
+        Suggestion.objects.filter(paper__in=[survivor, duplicate]).values_list("club_id", flat=True)
+    )
     if survivor.pk == duplicate.pk:
         raise CatalogConflict("A paper cannot be merged into itself.")
     # Both rows locked, in id order, so two merges of the same pair cannot deadlock.
@@ -314,6 +318,7 @@ def merge_suggestions(*, keep: Suggestion, drop: Suggestion) -> Suggestion:
     Side effects: `keep` updated; the Vote, Ranking, Tally, TrackEntry, ReadMark, PaperLink
     and session rows of `drop` moved to `keep` or deleted; `drop` deleted.
     """
+    cache.bump_clubs([keep.club_id])
     if keep.club_id != drop.club_id or keep.pk == drop.pk:
         raise CatalogConflict("Only two suggestions of one club can be merged.")
     if STATE_ORDER[State(drop.state)] > STATE_ORDER[State(keep.state)]:

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from clubs.models import Club, Membership
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text
 from papers import ranked
@@ -88,6 +89,7 @@ def open_poll(
 
     Side effects: one Poll row; emails to members queued (poll open, a day before closing).
     """
+    cache.bump(cache.ballot_scope(club.pk))
     from sessions.tasks import announce, queue_poll_emails
 
     now = timezone.now()
@@ -137,17 +139,6 @@ def _lock(model, pks, mode: str = "SHARE") -> None:
             )
 
 
-def _locked(model, pk: int, mode: str = "SHARE"):
-    """The row, read under a row lock on PostgreSQL (one query either way)."""
-    if connection.vendor != "postgresql":
-        return model.objects.get(pk=pk)
-    table = model._meta.db_table
-    rows = list(model.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR {mode}", [pk]))
-    if not rows:
-        raise model.DoesNotExist
-    return rows[0]
-
-
 @dataclass(frozen=True)
 class Ballot:
     """A member's standing in a poll after a vote."""
@@ -169,14 +160,27 @@ def set_vote(
     Idempotent: voting twice for the same candidate leaves one vote. Refused when the
     poll is closed or past its closing time, when the suggestion is not an open
     candidate of this club, for someone outside the club, or past the vote budget.
-    Side effects: inserts or deletes at most one Vote row; with live results, an edit of
-    the poll's Discord messages queued (integrations.tasks.queue_poll_refresh).
+    Side effects: inserts or deletes at most one Vote row; with live results, a new version
+    of the club's ballot in the page cache (paperclub.cache) and an edit of the poll's
+    Discord messages queued (integrations.tasks.queue_poll_refresh); in a live poll, a new
+    version of its screens' state (papers.live).
+
+    Locks (PostgreSQL): the poll FOR SHARE (closing it waits for the vote, and a vote
+    waits for a close under way), the membership FOR UPDATE (one member's requests queue
+    up, so a double-click cannot exceed the budget), and for a vote the suggestion FOR
+    SHARE (a withdrawal waits for it, or the vote sees the paper withdrawn). Two
+    statements: the count must be read after the membership lock is held, and a
+    statement reads what was committed when it began.
     """
-    poll = _locked(Poll, poll.pk)
+    # A poll's, a membership's and a suggestion's club never change: checked as given.
     if membership.club_id != poll.club_id:
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     if suggestion.club_id != poll.club_id:
         raise RuleViolation("That paper is not on this club's ballot.", status=400)
+    if connection.vendor == "postgresql":
+        poll = _poll_locked_for_vote(poll.pk, membership.pk)
+    else:
+        poll = Poll.objects.get(pk=poll.pk)
     if poll.is_ranked:
         raise RuleViolation("This poll takes a ranking: order the papers instead.", status=400)
     if not poll.is_open():
@@ -184,31 +188,101 @@ def set_vote(
     if poll.is_live and not poll.shortlist.filter(pk=suggestion.pk).exists():
         raise RuleViolation("That paper is not on this vote's shortlist.", status=400)
     _changes_live_state(poll)
-    # One member's requests queue up here, so a double-click cannot exceed the budget.
-    _lock(Membership, [membership.pk], "UPDATE")
     from integrations.tasks import queue_poll_refresh
 
-    mine = Vote.objects.filter(poll=poll, membership=membership)
+    if connection.vendor == "postgresql":
+        state, used, here = _write_vote(poll, membership.pk, suggestion.pk, approve=approve)
+    else:
+        state, used, here = _write_vote_plain(poll, membership.pk, suggestion.pk, approve=approve)
+    if poll.results_visible():  # the counts on the club page change for everyone
+        cache.bump(cache.ballot_scope(poll.club_id))
     if not approve:
-        mine.filter(suggestion=suggestion).delete()
         queue_poll_refresh(poll)
-        return Ballot(votes_used=mine.count(), budget=poll.budget)
-    try:
-        still_open = _locked(Suggestion, suggestion.pk).state == State.OPEN
-    except Suggestion.DoesNotExist:  # merged into another row of the same paper meanwhile
-        still_open = False
-    if not still_open:
+        return Ballot(votes_used=used, budget=poll.budget)
+    if state != State.OPEN:  # withdrawn, or merged into another row of the same paper
         raise RuleViolation("That paper is no longer on the ballot.")
-    counts = mine.aggregate(used=Count("pk"), here=Count("pk", filter=Q(suggestion=suggestion)))
-    if counts["here"]:
-        return Ballot(votes_used=counts["used"], budget=poll.budget)
-    if counts["used"] >= poll.budget:
+    if here:
+        return Ballot(votes_used=used, budget=poll.budget)
+    if used >= poll.budget:
         raise RuleViolation(
             f"You have used all {poll.budget} of your votes. Take one back to vote for this paper."
         )
-    Vote.objects.create(poll=poll, membership=membership, suggestion=suggestion)
     queue_poll_refresh(poll)
-    return Ballot(votes_used=counts["used"] + 1, budget=poll.budget)
+    return Ballot(votes_used=used + 1, budget=poll.budget)
+
+
+def _poll_locked_for_vote(poll_id: int, membership_id: int) -> Poll:
+    """The poll as committed now, FOR SHARE, with the voter's membership FOR UPDATE."""
+    rows = list(
+        Poll.objects.raw(
+            f"SELECT p.* FROM {Poll._meta.db_table} p"
+            f" JOIN {Membership._meta.db_table} m ON m.id = %s AND m.club_id = p.club_id"
+            " WHERE p.id = %s FOR SHARE OF p FOR UPDATE OF m",
+            [membership_id, poll_id],
+        )
+    )
+    if not rows:  # the member left the club meanwhile
+        raise RuleViolation("Only members of this club can vote in its polls.", status=403)
+    return rows[0]
+
+
+_VOTE_SQL = """
+WITH s AS (
+    SELECT id, state FROM {suggestion} WHERE id = %(suggestion)s FOR SHARE
+), mine AS (
+    SELECT count(*) AS used, count(*) FILTER (WHERE suggestion_id = %(suggestion)s) AS here
+    FROM {vote} WHERE poll_id = %(poll)s AND membership_id = %(membership)s
+), added AS (
+    INSERT INTO {vote} (poll_id, membership_id, suggestion_id, cast_at)
+    SELECT %(poll)s, %(membership)s, s.id, %(now)s FROM s, mine
+    WHERE s.state = %(open)s AND mine.here = 0 AND mine.used < %(budget)s
+    RETURNING 1
+)
+SELECT (SELECT state FROM s), mine.used, mine.here FROM mine
+"""
+
+_UNVOTE_SQL = """
+WITH taken AS (
+    DELETE FROM {vote}
+    WHERE poll_id = %(poll)s AND membership_id = %(membership)s
+    AND suggestion_id = %(suggestion)s
+    RETURNING 1
+)
+SELECT NULL, (SELECT count(*) FROM {vote}
+    WHERE poll_id = %(poll)s AND membership_id = %(membership)s)
+    - (SELECT count(*) FROM taken), 0
+"""
+
+
+def _write_vote(poll: Poll, membership_id: int, suggestion_id: int, *, approve: bool):
+    """Check, write and count in one statement: (suggestion state, votes used before, whether
+    this candidate already had the vote). The insert happens only when the paper is open,
+    not yet voted for and within the budget; the caller says which refusal applies."""
+    tables = {"suggestion": Suggestion._meta.db_table, "vote": Vote._meta.db_table}
+    params = {
+        "poll": poll.pk,
+        "membership": membership_id,
+        "suggestion": suggestion_id,
+        "now": timezone.now(),
+        "open": State.OPEN,
+        "budget": poll.budget,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute((_VOTE_SQL if approve else _UNVOTE_SQL).format(**tables), params)
+        return cursor.fetchone()
+
+
+def _write_vote_plain(poll: Poll, membership_id: int, suggestion_id: int, *, approve: bool):
+    """The same as _write_vote in plain ORM statements (SQLite has one writer at a time)."""
+    mine = Vote.objects.filter(poll=poll, membership_id=membership_id)
+    if not approve:
+        mine.filter(suggestion_id=suggestion_id).delete()
+        return None, mine.count(), 0
+    state = Suggestion.objects.filter(pk=suggestion_id).values_list("state", flat=True).first()
+    counts = mine.aggregate(used=Count("pk"), here=Count("pk", filter=Q(suggestion=suggestion_id)))
+    if state == State.OPEN and not counts["here"] and counts["used"] < poll.budget:
+        Vote.objects.create(poll=poll, membership_id=membership_id, suggestion_id=suggestion_id)
+    return state, counts["used"], counts["here"]
 
 
 def _changes_live_state(poll: Poll) -> None:
@@ -357,6 +431,8 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
     )
     if len(open_ids) != len(order):
         raise RuleViolation("That paper is no longer on the ballot.", status=400)
+    if poll.results_visible():  # the first choices on the club page change for everyone
+        cache.bump(cache.ballot_scope(poll.club_id))
     Ranking.objects.filter(poll=poll, membership=membership).delete()
     Ranking.objects.bulk_create(
         Ranking(poll=poll, membership=membership, suggestion_id=pk, position=position)
@@ -379,6 +455,7 @@ def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll
     per candidate; the winner becomes "chosen" and gets a scheduled Meeting; with a Discord
     bot, an edit of the poll's Discord messages queued.
     """
+    cache.bump(cache.ballot_scope(poll.club_id), cache.sessions_scope(poll.club_id))
     from sessions.services import schedule_meeting
     from sessions.tasks import announce
 
@@ -452,6 +529,7 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
     Side effects: Poll.winner/override_reason/overridden_by; the old winner goes back
     on the list; the poll's scheduled session (created if missing) reads the new paper.
     """
+    cache.bump(cache.ballot_scope(poll.club_id), cache.sessions_scope(poll.club_id))
     from sessions.models import Meeting
     from sessions.services import schedule_meeting, touch_meeting
 

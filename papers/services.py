@@ -5,6 +5,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clubs.models import Club, Membership
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text, one_line
 from paperclub.when import DATE, when_text
@@ -146,7 +147,8 @@ def confirm_paper(*, metadata: arxiv.ArxivMetadata, paper: Paper | None = None) 
 
     Side effects: the Paper row created or its details replaced by arXiv's; `paper` and
     title-only rows with a matching title merged into it; club copies that only repeat
-    arXiv cleared (catalog.forget_stand_ins).
+    arXiv cleared (catalog.forget_stand_ins); new versions of the page cache of every club
+    with the paper on its list.
     """
     details = {
         "title": metadata.title,
@@ -181,6 +183,8 @@ def confirm_paper(*, metadata: arxiv.ArxivMetadata, paper: Paper | None = None) 
     for duplicate in duplicates:
         catalog.merge_papers(survivor=row, duplicate=duplicate)
     catalog.forget_stand_ins(row)
+    # Every club with the paper on its list shows arXiv's details now.
+    cache.bump_clubs(Suggestion.objects.filter(paper=row).values_list("club_id", flat=True))
     return row
 
 
@@ -214,6 +218,7 @@ def suggest_paper(
     A paper withdrawn earlier is reopened with the new pitch and suggester.
     Side effects: at most one Paper row and one Suggestion row; a refresh task queued.
     """
+    cache.bump(cache.ballot_scope(club.pk))
     pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("Say in a sentence why the club should read this.", status=400)
@@ -260,6 +265,7 @@ def edit_suggestion(
     paper's details: blank title or authors follow arXiv's. The shared row is untouched.
     Side effects: updates the Suggestion.
     """
+    cache.bump(cache.ballot_scope(suggestion.club_id))
     pitch = checked_text(pitch, max_length=PITCH_MAX, label="The pitch")
     if not pitch:
         raise RuleViolation("The pitch cannot be empty.", status=400)
@@ -286,6 +292,7 @@ def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
     Side effects: Suggestion.state becomes withdrawn; deletes its votes in unclosed polls,
     and its place on ranked ballots there (the papers below move up).
     """
+    cache.bump(cache.ballot_scope(suggestion.club_id))
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.state != State.OPEN:
         raise RuleViolation("Only open suggestions can be withdrawn.")

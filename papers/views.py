@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
-from clubs.views import ballot_context, club_page_context
+from clubs.page import ballot_context, club_page_context
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
@@ -211,8 +211,9 @@ def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpResponse:
     """Vote for a candidate (approve=1) or take the vote back (approve=0).
 
-    htmx gets the candidate's row back and a `voteCast` event; a refusal comes back as
-    a message with status 409 (or 403/400), and nothing is written.
+    htmx gets the candidate's row back with the "votes left" line out of band, and a
+    `voteCast` event; a refusal comes back as a message with status 409 (or 403/400),
+    and nothing is written.
     """
     access = club_for_member(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
@@ -232,12 +233,11 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
     context = ballot_context(access, poll, votes_used=ballot.votes_used)
-    # The paper's row again; a paper no longer on the list (withdrawn) leaves it.
+    # The paper's row again (a paper no longer on the list, withdrawn, leaves it) and, out
+    # of band, the regions a vote changes beside it: one click is one request.
     context["suggestion"] = context["suggestions"].filter(pk=suggestion.pk).first()
-    if context["suggestion"] is None:
-        response = HttpResponse("")
-    else:
-        response = render(request, f"{CLUB_PAGE}#suggestion", context)
+    context["oob"] = True
+    response = render(request, f"{CLUB_PAGE}#vote-answer", context)
     return trigger_client_event(response, "voteCast")
 
 

@@ -8,6 +8,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from clubs.models import Club
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.markdown import render_markdown
 from paperclub.text import checked_text, one_line
@@ -132,6 +133,7 @@ def skip_week(*, club: Club, day: dt.date) -> SkippedWeek:
     Refused while a session is scheduled that day: move or cancel it first.
     Side effects: one SkippedWeek row.
     """
+    cache.bump(cache.sessions_scope(club.pk))
     week = next((w for w in coming_weeks(club, count=26) if w["day"] == day), None)
     if week is None:
         raise RuleViolation("Pick one of the club's coming meeting days.", status=400)
@@ -147,6 +149,7 @@ def skip_week(*, club: Club, day: dt.date) -> SkippedWeek:
 @transaction.atomic
 def unskip_week(*, club: Club, day: dt.date) -> None:
     """Meet again in a week that was skipped. Side effects: deletes the SkippedWeek row."""
+    cache.bump(cache.sessions_scope(club.pk))
     SkippedWeek.objects.filter(club=club, day=day).delete()
 
 
@@ -180,6 +183,7 @@ def schedule_meeting(
     Side effects: one Meeting row with its papers and presenters; Suggestion.state; the
     reminder email queued for a day before; the club's webhook told.
     """
+    cache.bump(cache.sessions_scope(club.pk), cache.ballot_scope(club.pk))
     club = Club.objects.select_for_update().get(pk=club.pk)  # numbers are handed out one by one
     suggestions = _check_papers(club, suggestions)
     if source not in Meeting.Source.values:
@@ -232,6 +236,7 @@ def update_meeting(
 
     Side effects: updates the Meeting and its presenters.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id), cache.ballot_scope(meeting.club_id))
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled.")
     moved = meeting.starts_at != starts_at
@@ -254,6 +259,7 @@ def cancel_meeting(*, meeting: Meeting) -> Meeting:
 
     Side effects: Meeting.state = cancelled; chosen papers become open again.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id), cache.ballot_scope(meeting.club_id))
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != State.SCHEDULED:
         raise RuleViolation("Only a scheduled session can be cancelled.")
@@ -322,6 +328,7 @@ def save_notes_draft(
     published notes are edited by publishing again.
     Side effects: NoteSection rows (rendered, sanitized HTML), Meeting.draft_takeaways.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id))
     meeting = _locked(meeting)
     if meeting.notes_posted_at is not None:
         raise RuleViolation("These notes are published; save your changes with “Publish”.")
@@ -346,6 +353,7 @@ def post_notes(
     Meeting.draft_takeaways emptied, Suggestion.state/takeaway, SEQUENCE raised; the first
     time, the notes email queued and the club's webhook told.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id), cache.ballot_scope(meeting.club_id))
     meeting = _locked(meeting)
     if meeting.state != State.CANCELLED and not may_publish_notes(meeting):
         raise RuleViolation(
@@ -388,6 +396,7 @@ def set_materials(
 
     Side effects: Material rows replaced; Meeting.recorded; SEQUENCE raised.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id))
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled.")
@@ -416,6 +425,7 @@ def set_rsvp(*, meeting: Meeting, membership, answer: str) -> Rsvp:
 
     Side effects: one Rsvp row created or updated.
     """
+    cache.bump(cache.sessions_scope(meeting.club_id))
     if answer not in {Rsvp.Answer.GOING, Rsvp.Answer.MAYBE, Rsvp.Answer.NOT_GOING}:
         raise RuleViolation("Answer going, maybe or not going.", status=400)
     if membership.club_id != meeting.club_id:
@@ -437,6 +447,7 @@ def mark_attendance(*, meeting: Meeting, attended_memberships) -> int:
 
     Side effects: Rsvp.attended for every member of the club (rows created as needed).
     """
+    cache.bump(cache.sessions_scope(meeting.club_id))
     if meeting.state == State.CANCELLED:
         raise RuleViolation("This session was cancelled.")
     if meeting.starts_at > timezone.now():

@@ -7,8 +7,10 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs.access import (
@@ -20,6 +22,7 @@ from clubs.access import (
 )
 from clubs.models import Club, Membership
 from clubs.services import reset_feed_token
+from paperclub import cache as page_cache
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, more_rows, page_number
 from paperclub.markdown import render_markdown
@@ -40,17 +43,29 @@ from sessions.models import Meeting, PersonalFeed, Rsvp
 @require_safe
 def timeline(request: HttpRequest, slug: str) -> HttpResponse:
     """The club's sessions, newest first, 20 at a time: the rest load as they scroll into
-    view (htmx), or with "Show more" without JavaScript."""
+    view (htmx), or with "Show more" without JavaScript. The list is the same for every
+    viewer: cached (paperclub.cache) until the club's sessions or papers change."""
     access = club_for_reader(request, slug)
-    meetings = Meeting.objects.filter(club=access.club).timeline()
-    more = request.htmx and request.htmx.target == "more-sessions"
-    context = {
-        "club": access.club,
-        "access": access,
-        **more_rows(meetings, page_number(request), size=TIMELINE_PAGE, cumulative=not more),
-    }
+    club = access.club
+    page = page_number(request)
+    more = bool(request.htmx and request.htmx.target == "more-sessions")
+
+    def build() -> dict:
+        meetings = Meeting.objects.filter(club=club).timeline()
+        rows = more_rows(meetings, page, size=TIMELINE_PAGE, cumulative=not more)
+        html = render_to_string("sessions/timeline.html#timeline-page", {"club": club, **rows})
+        return {"html": html, "any": bool(rows["shown"])}
+
+    scopes = page_cache.Scopes(club.pk)
+    (part,) = page_cache.get_many({scopes.key("timeline", page_cache.ALL, page, more): build})
     if more:
-        return render(request, "sessions/timeline.html#timeline-page", context)
+        return HttpResponse(part["html"])
+    context = {
+        "club": club,
+        "access": access,
+        "timeline_html": mark_safe(part["html"]),
+        "any_sessions": part["any"],
+    }
     return render(request, "sessions/timeline.html", context)
 
 
@@ -80,11 +95,30 @@ def rsvp_context(access, meeting: Meeting) -> dict:
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
     can_write = may_write_notes(access, meeting, request.user)
+    # A draft is the note takers' own until it is published.
+    show_sections = meeting.has_notes or can_write
+
+    def notes_and_materials() -> dict:
+        # The same for everyone who may see them: cached until the club's sessions change.
+        shown = {
+            "club": access.club,
+            "meeting": meeting,
+            "sections": list(meeting.note_sections.all()) if show_sections else [],
+            "materials": list(meeting.materials.all()),
+        }
+        return {
+            "notes": render_to_string("sessions/meeting_detail.html#session-notes", shown),
+            "materials": render_to_string("sessions/meeting_detail.html#session-materials", shown),
+            "has_sections": bool(shown["sections"]),
+        }
+
+    scopes = page_cache.Scopes(access.club.pk)
+    key = scopes.key("session", page_cache.ALL, meeting.pk, show_sections)
+    (parts,) = page_cache.get_many({key: notes_and_materials})
     context = {
         **rsvp_context(access, meeting),
-        # A draft is the note takers' own until it is published.
-        "sections": meeting.note_sections.all() if meeting.has_notes or can_write else (),
-        "materials": meeting.materials.all(),
+        "parts": {name: mark_safe(parts[name]) for name in ("notes", "materials")},
+        "has_sections": parts["has_sections"],
         "can_write_notes": can_write,
     }
     started = meeting.starts_at <= timezone.now()

@@ -178,7 +178,72 @@ def test_build_results_ratio_to_floor():
         "queries": 19,
         "bytes": 1500,
         "ratio_to_floor": 0.25,
+        "requests_per_click": 1,
+        "load_before": None,
+        "load_after": None,
     }
+
+
+def test_build_results_count_a_click_and_the_requests_it_triggers():
+    medians = {
+        ("floor_insert", 8): {"rps": 400.0, "p50_ms": 20.0, "p99_ms": 40.0, "body_bytes": 9},
+        ("vote_toggle", 8): {"rps": 200.0, "p50_ms": 10.0, "p99_ms": 30.0, "body_bytes": 1500},
+    }
+    probes = {
+        "floor_insert": {"queries": 3, "bytes": 9},
+        "vote_toggle": {"queries": 12, "bytes": 1, "requests_per_click": 2},
+    }
+
+    vote = run.build_results(medians, probes, {8: {"before": 0.2, "after": 1.9}})[1]
+
+    assert (vote["rps"], vote["ratio_to_floor"], vote["p50_ms"]) == (100.0, 0.25, 20.0)
+    assert (vote["load_before"], vote["load_after"]) == (0.2, 1.9)
+
+
+def test_follow_ups_are_the_regions_listening_for_the_clicks_events():
+    page = (
+        '<p id="ballot-status" hx-get="/c/x/" hx-trigger="voteCast from:body, rankingChanged '
+        'from:body" hx-target="this">'
+        '<ol id="suggestions" hx-get="/c/x/" hx-trigger="suggestionAdded from:body">'
+        '<li id="more" hx-get="/c/x/?page=2" hx-trigger="revealed">'
+    )
+
+    assert run.follow_ups(page, ["voteCast"]) == ["ballot-status"]
+    assert run.follow_ups(page, ["rankingChanged"]) == ["ballot-status"]
+    assert run.follow_ups(page, []) == []
+
+
+def test_the_club_page_makes_no_request_after_a_vote():
+    from pathlib import Path
+
+    page = (Path(run.ROOT) / "templates" / "clubs" / "club_detail.html").read_text()
+
+    assert run.follow_ups(page, ["voteCast"]) == []
+
+
+def test_targets_are_not_judged_when_the_machine_was_busy_before_the_run():
+    rows = [{"endpoint": "vote_toggle", "concurrency": 8, "ratio_to_floor": 0.9,
+             "p99_ms": 10.0, "bytes": 100}]  # fmt: skip
+
+    checks = run.check_targets(rows, lost_votes=0, load_start=2.5)
+
+    vote = next(c for c in checks if c["target"] == "8 clients: vote toggle p99 < 100 ms")
+    assert vote["met"] is None
+    assert "machine busy: load 2.50" in vote["measured"]
+    assert next(c for c in checks if c["target"] == "lost votes: 0")["met"] is True
+
+
+def test_size_sweep_compares_each_club_with_the_smallest():
+    medians = {
+        200: {"rps": 100.0, "p50_ms": 40.0, "p99_ms": 80.0},
+        20000: {"rps": 90.0, "p50_ms": 46.0, "p99_ms": 90.0},
+    }
+
+    rows = run.sweep_rows(medians)
+
+    assert [(r["papers"], r["p50_vs_smallest"]) for r in rows] == [(200, 1.0), (20000, 1.15)]
+    assert run.flat_target(rows)["met"] is False
+    assert run.flat_target(rows[:1])["met"] is None
 
 
 def test_targets_report_pass_and_fail():

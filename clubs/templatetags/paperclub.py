@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
-from paperclub.markdown import render_markdown
+from paperclub.cache import markdown_html
 from paperclub.when import DATETIME, describe, viewer_zone_known, weekly_slot_text
 
 register = template.Library()
@@ -41,4 +41,5 @@ def weekly_slot(club) -> str:
 
 @register.filter
 def markdown(text: str):
-    return render_markdown(text)
+    """Rendered and sanitized once per version of the text (paperclub.cache)."""
+    return markdown_html(text)

@@ -5,6 +5,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clubs.models import Club
+from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import multi_line, one_line
 from papers.catalog import club_copy
@@ -78,6 +79,7 @@ def import_reading_list(
 
 
 def _write_import(club: Club, plan: ImportPlan, tracks: dict, imported_by) -> None:
+    cache.bump_clubs([club.pk])  # new papers on the list, papers added to held sessions
     for planned in plan.papers:
         entry = planned.entry
         suggestion = planned.suggestion

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clubs.views import BACKLOG_PAGE
+from clubs.page import BACKLOG_PAGE
 from papers.services import suggest_paper
 
 pytestmark = pytest.mark.django_db

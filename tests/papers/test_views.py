@@ -300,6 +300,39 @@ def test_vote_with_htmx_returns_the_candidate_and_a_vote_event(member_client, cl
     assert Vote.objects.count() == 1
 
 
+def test_vote_answer_carries_the_votes_left_out_of_band(member_client, club, ballot):
+    poll, papers = ballot
+
+    response = member_client.post(vote_url(club, poll, papers[0]), {"approve": "1"}, **HTMX)
+
+    body = response.content.decode()
+    row, _, rest = body.partition("</li>")
+    assert f'id="suggestion-{papers[0].pk}"' in row
+    assert '<p id="ballot-status"' in rest
+    assert 'hx-swap-oob="true"' in rest
+    assert "1 vote left" in rest
+
+
+def test_take_back_answer_carries_the_votes_left_out_of_band(member_client, club, ballot, member):
+    poll, papers = ballot
+    membership = club.memberships.get(user=member)
+    set_vote(poll=poll, membership=membership, suggestion=papers[0], approve=True)
+
+    response = member_client.post(vote_url(club, poll, papers[0]), {"approve": "0"}, **HTMX)
+
+    body = response.content.decode()
+    assert "You have not voted yet" in body
+    assert "2 votes left" in body
+    assert Vote.objects.count() == 0
+
+
+def test_a_vote_does_not_make_the_page_ask_again(member_client, club, ballot):
+    """One click is one request: no region of the page refreshes on the vote event."""
+    body = member_client.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+
+    assert "voteCast" not in body
+
+
 def test_votes_left_region_reflects_the_vote(member_client, club, ballot, member):
     poll, papers = ballot
     set_vote(

@@ -208,19 +208,35 @@ def _notes(rng: random.Random, question: str, paper: Paper) -> str:
     )
 
 
+def sizes(papers: int) -> tuple[int, int, int]:
+    """(papers, held sessions, open candidates) for a club of `papers` papers: 2,000 gives
+    the standard club (300 held, 200 open); a smaller club has fewer of both, a larger
+    one the same ballot and sessions with a longer history of withdrawn papers."""
+    return papers, min(HELD, papers // 4), min(CANDIDATES, papers // 2)
+
+
 class Command(BaseCommand):
     help = "Seed the large benchmark club into an empty database and sign its members in."
 
     def add_arguments(self, parser):
         parser.add_argument("--members-file", required=True, type=Path)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--papers",
+            type=int,
+            default=PAPERS,
+            help="papers on the club's list (the size sweep seeds 200, 2,000 and 20,000)",
+        )
 
-    def handle(self, *args, members_file: Path, seed: int, **options):
+    def handle(self, *args, members_file: Path, seed: int, papers: int, **options):
         name = connection.settings_dict["NAME"]
         if "bench" not in str(name):
             raise CommandError(f"Refusing to seed {name!r}: its name has no 'bench' in it.")
         if Club.objects.filter(slug=SLUG).exists():
             raise CommandError("The bench club exists; bench/run.py seeds a fresh database.")
+        if papers < 200:
+            raise CommandError("The bench club needs at least 200 papers.")
+        self.papers, self.held, self.candidates = sizes(papers)
         started = time.monotonic()
         with transaction.atomic():
             members = self._seed(random.Random(seed))
@@ -250,8 +266,9 @@ class Command(BaseCommand):
         )
 
     def _seed(self, rng: random.Random) -> list[tuple[int, int, str, str]]:
+        n_papers, n_held, n_open = self.papers, self.held, self.candidates
         now = timezone.now()
-        start = now - dt.timedelta(weeks=HELD + 8)
+        start = now - dt.timedelta(weeks=n_held + 8)
 
         # People. One password hash for all: nobody signs in with a password here.
         password = make_password(get_random_string(20))
@@ -309,13 +326,13 @@ class Command(BaseCommand):
                 arxiv_id=arxiv_id,
                 created_at=start,
             )
-            for arxiv_id in (f"2{i % 6}{i % 12 + 1:02d}.{10000 + i:05d}" for i in range(PAPERS))
+            for arxiv_id in (f"2{i % 6}{i % 12 + 1:02d}.{10000 + i:05d}" for i in range(n_papers))
         )
         states = (
-            [Suggestion.State.READ] * HELD
+            [Suggestion.State.READ] * n_held
             + [Suggestion.State.CHOSEN]
-            + [Suggestion.State.WITHDRAWN] * (PAPERS - HELD - 1 - CANDIDATES)
-            + [Suggestion.State.OPEN] * CANDIDATES
+            + [Suggestion.State.WITHDRAWN] * (n_papers - n_held - 1 - n_open)
+            + [Suggestion.State.OPEN] * n_open
         )
         suggestions = Suggestion.objects.bulk_create(
             Suggestion(
@@ -329,14 +346,14 @@ class Command(BaseCommand):
             )
             for i, (paper, state) in enumerate(zip(papers, states, strict=True))
         )
-        read = suggestions[:HELD]
-        chosen = suggestions[HELD]
-        withdrawn = suggestions[HELD + 1 : PAPERS - CANDIDATES]
-        candidates = suggestions[PAPERS - CANDIDATES :]
+        read = suggestions[:n_held]
+        chosen = suggestions[n_held]
+        withdrawn = suggestions[n_held + 1 : n_papers - n_open]
+        candidates = suggestions[n_papers - n_open :]
 
         # 300 held weekly sessions, each chosen by a closed poll, then the next one.
         slots, slot = [], club.next_slot_after(start)
-        for _ in range(HELD):
+        for _ in range(n_held):
             slots.append(slot)
             slot = club.next_slot_after(slot)
         organizer = users[0]
@@ -381,11 +398,11 @@ class Command(BaseCommand):
                 notes_posted_by=organizer,
                 created_at=starts_at - dt.timedelta(days=2),
             )
-            for n, starts_at, poll in zip(range(1, HELD + 1), slots, closed_polls, strict=False)
+            for n, starts_at, poll in zip(range(1, n_held + 1), slots, closed_polls, strict=False)
         )
         next_meeting = Meeting.objects.create(
             club=club,
-            number=HELD + 1,
+            number=n_held + 1,
             starts_at=club.next_slot_after(now),
             place_name=club.place_name,
             place_url=club.place_url,
@@ -431,7 +448,7 @@ class Command(BaseCommand):
             closes_at=now + dt.timedelta(days=30),
             budget=BUDGET,
         )
-        weights = [1 / (rank + 5) for rank in range(CANDIDATES)]
+        weights = [1 / (rank + 5) for rank in range(n_open)]
         votes = []
         for ms in memberships:
             picked: set[Suggestion] = set()

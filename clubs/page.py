@@ -1,0 +1,310 @@
+"""The club page, which the clubs and papers views both render: what it shows, and which
+of its parts are kept in the cache (paperclub.cache) for every viewer alike.
+
+The parts that do not depend on the viewer are cached, keyed by the versions of the data
+they show and the viewer's language and time zone: the club's heading, the next session,
+the first page of the ballot (its rows' papers and counts), the coming weeks and the
+recent sessions. A viewer's own marks (votes and votes left, or their ranking) come from
+the poll's query, and the rows are cached once per kind of mark (voted or not, their
+rank, whether they may edit it), so a warm page sends the session, user, membership and
+poll queries and nothing else.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clubs.access import ClubAccess
+from paperclub import cache
+from paperclub.http import more_rows
+from papers.forms import SuggestForm
+from papers.models import Poll, Ranking, Suggestion, Vote
+from papers.polls import close_due_polls
+from sessions.models import Meeting
+from sessions.services import coming_weeks
+
+CLUB_PAGE = "clubs/club_detail.html"
+# Sessions become "recent" and weeks roll over as time passes, without a write: the parts
+# that show them are keyed by the time too, to this precision.
+TIME_STEP = dt.timedelta(minutes=5)
+# Which scopes (paperclub.cache) each part shows.
+CLUB = ("club",)
+CLUB_BALLOT = ("club", "ballot")
+EVERYTHING = ("club", "ballot", "sessions")
+
+
+def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | None = None) -> dict:
+    """What the ballot regions of the club page need: the candidates and the viewer's votes
+    (approval) or ranking (ranked polls)."""
+    suggestions = (
+        Suggestion.objects.filter(club=access.club)
+        .backlog()
+        .with_people()
+        .defer("paper__abstract")  # the ballot does not show it; it is the widest column
+    )
+    if poll is not None and poll.is_live:  # a live vote's ballot is its shortlist
+        suggestions = suggestions.filter(pk__in=poll.shortlist.values("pk"))
+    my_ranking: list[Ranking] = []
+    results_visible = poll is not None and poll.results_visible()
+    if poll is not None and not results_visible:
+        suggestions = suggestions.without_counts()
+    elif poll is not None:
+        counted = suggestions.with_first_choices if poll.is_ranked else suggestions.with_vote_counts
+        suggestions = counted(poll)
+    if poll is not None and poll.is_ranked:
+        suggestions = suggestions.with_my_rank(poll, access.membership)
+        if access.membership is not None:
+            my_ranking = list(
+                Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
+            )
+    elif poll is not None:
+        suggestions = suggestions.with_my_votes(poll, access.membership)
+        if votes_used is None:  # from Poll.objects.with_votes_used(), else counted here
+            votes_used = getattr(poll, "votes_used", None)
+        if votes_used is None and access.membership is not None:
+            votes_used = Vote.objects.filter(poll=poll, membership=access.membership).count()
+    votes_used = votes_used or 0
+    return {
+        "club": access.club,
+        "access": access,
+        "poll": poll,
+        "suggestions": suggestions,
+        "votes_used": votes_used,
+        "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
+        "results_visible": results_visible,
+        # Live bars are drawn as a share of the members who could vote.
+        "voters": access.club.memberships.count() if results_visible else 0,
+        "my_ranking": ranking_moves(my_ranking),
+        "my_order": [r.suggestion_id for r in my_ranking],
+        # Reversed once here, not in each row's buttons.
+        "ranking_url": reverse("papers:ranking", args=[access.club.slug, poll.pk])
+        if poll is not None and poll.is_ranked
+        else "",
+    }
+
+
+def ranking_moves(ranking: list[Ranking]) -> list[dict]:
+    """Each line of a ranked ballot with the whole new order its up, down and remove
+    buttons send, so the buttons are plain forms that work without JavaScript."""
+    order = [r.suggestion_id for r in ranking]
+    lines = []
+    for i, line in enumerate(ranking):
+        up = down = None
+        if i > 0:
+            up = [*order[: i - 1], order[i], order[i - 1], *order[i + 1 :]]
+        if i < len(order) - 1:
+            down = [*order[:i], order[i + 1], order[i], *order[i + 2 :]]
+        remove = order[:i] + order[i + 1 :]
+        lines.append({"line": line, "up": up, "down": down, "remove": remove})
+    return lines
+
+
+BACKLOG_PAGE = 15  # papers of the ballot rendered at once; more load as they scroll into view
+
+
+def backlog_page(suggestions, page: int, *, cumulative: bool) -> dict:
+    return more_rows(suggestions, page, size=BACKLOG_PAGE, cumulative=cumulative)
+
+
+def _unclosed_poll(access: ClubAccess) -> Poll | None:
+    """The club's open poll with the viewer's votes (None once its deadline has counted it)."""
+    club = access.club
+    poll = Poll.objects.filter(club=club).unclosed().with_my_votes(access.membership).first()
+    if poll is not None and not poll.is_open():
+        close_due_polls(club=club)  # its deadline passed: count it now, not at the next job
+        poll = None
+    if poll is not None:
+        poll.club = club
+        poll.my_votes = {int(pk) for pk in poll.my_vote_ids.split(",") if pk}
+        poll.votes_used = len(poll.my_votes)
+    return poll
+
+
+def _sessions(club) -> dict:
+    """The next session and the last few held, in one query (and one per prefetch)."""
+    upcoming = Meeting.objects.filter(club=club).upcoming()
+    held = Meeting.objects.filter(club=club, state=Meeting.State.HELD).order_by("-starts_at")
+    meetings = list(
+        Meeting.objects.filter(
+            Q(pk__in=upcoming.values("pk")[:1]) | Q(pk__in=held.values("pk")[:RECENT])
+        )
+        .order_by("-starts_at")
+        .with_papers()
+    )
+    return {
+        "next_meeting": next((m for m in meetings if m.state != Meeting.State.HELD), None),
+        "recent_meetings": [m for m in meetings if m.state == Meeting.State.HELD],
+    }
+
+
+def _last_result(club):
+    return (
+        Poll.objects.filter(club=club, closed_at__isnull=False)
+        .select_related("club", "winner__paper")
+        .first()
+    )
+
+
+def club_page_context(access: ClubAccess, *, regions_only: bool = False, page: int = 1) -> dict:
+    """Everything the club page shows, with the ballot's papers up to page `page`, built
+    from the database (no cache); or only what its htmx regions need."""
+    club = access.club
+    poll = _unclosed_poll(access)
+    context = ballot_context(access, poll)
+    if regions_only:
+        return context
+    context.update(backlog_page(context["suggestions"], page, cumulative=True))
+    context.update(
+        _sessions(club),
+        last_result=None if poll else _last_result(club),
+        suggest_form=SuggestForm() if access.is_member else None,
+        weeks=coming_weeks(club, poll=poll),
+    )
+    return context
+
+
+def _render(part: str, context: dict) -> str:
+    """One partial of the club page, rendered for every viewer: forms get the CSRF slot."""
+    return render_to_string(f"{CLUB_PAGE}#{part}", {**context, "csrf_token": cache.CSRF_SLOT})
+
+
+def _now_step() -> int:
+    return int(timezone.now().timestamp() // TIME_STEP.total_seconds())
+
+
+def cached_club_page_context(request, access: ClubAccess) -> dict:
+    """The club page's first screen, its shared parts from the cache (see the module's
+    docstring); the same page as club_page_context(access) shows."""
+    club = access.club
+    poll = _unclosed_poll(access)
+    is_ranked = poll is not None and poll.is_ranked
+    my_ranking: list[Ranking] = []
+    if is_ranked and access.membership is not None:
+        my_ranking = list(
+            Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
+        )
+    scopes = cache.Scopes(club.pk)
+    poll_pk = poll.pk if poll else 0
+    organizer = access.is_organizer
+    step = _now_step()
+    shared = {"club": club, "poll": poll, "access": SimpleNamespace(is_organizer=organizer)}
+
+    built: dict[int, Suggestion] = {}
+
+    def ballot_rows() -> dict:
+        # The rows as every viewer sees them (marks are put on per viewer); the entry keeps
+        # only what marking needs, each row's HTML is cached on its own.
+        everyone = ClubAccess(club=club, membership=None)
+        context = ballot_context(everyone, poll)
+        rows = backlog_page(context["suggestions"], 1, cumulative=True)
+        built.update((row.pk, row) for row in rows["shown"])
+        return {
+            "shown": [Row(row.pk, row.suggested_by_id) for row in rows["shown"]],
+            "next_page": rows["next_page"],
+            "results_visible": context["results_visible"],
+            "voters": context["voters"],
+            "last_result": None if poll else _last_result(club),
+        }
+
+    def sessions_parts() -> dict:
+        context = {**shared, **_sessions(club), "weeks": coming_weeks(club, poll=poll)}
+        return {
+            "next_session": _render("next-session", context),
+            "coming_weeks": _render("coming-weeks", context),
+            "recent_sessions": _render("recent-sessions", context),
+        }
+
+    parts = cache.get_many(
+        {
+            scopes.key("heading", CLUB): lambda: _render("club-heading", {"club": club}),
+            scopes.key("ballot", CLUB_BALLOT, poll_pk): ballot_rows,
+            scopes.key("sessions", EVERYTHING, poll_pk, organizer, step): sessions_parts,
+        }
+    )
+    heading, ballot, sessions = parts
+    votes_used = getattr(poll, "votes_used", 0) or 0
+    context = {
+        "club": club,
+        "access": access,
+        "poll": poll,
+        "votes_used": votes_used,
+        "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
+        "results_visible": ballot["results_visible"],
+        "voters": ballot["voters"],
+        "last_result": ballot["last_result"],
+        "my_ranking": ranking_moves(my_ranking),
+        "my_order": [r.suggestion_id for r in my_ranking],
+        "ranking_url": reverse("papers:ranking", args=[club.slug, poll.pk]) if is_ranked else "",
+        "suggest_form": SuggestForm() if access.is_member else None,
+        "next_page": ballot["next_page"],
+        "shown": ballot["shown"],
+        "parts": {
+            "heading": heading,
+            **{name: cache.fill_csrf(html, request) for name, html in sessions.items()},
+        },
+    }
+    context["shown_html"] = cache.fill_csrf(_marked_rows(context, scopes, built), request)
+    return context
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the cache keeps of a ballot row besides its HTML: what its marks depend on."""
+
+    pk: int
+    suggested_by_id: int | None
+
+
+def _marked_rows(context: dict, scopes, built: dict) -> str:
+    """The ballot's cached rows with the viewer's marks: each row is cached once per kind
+    of mark (voted or not, rank, may edit, may vote). `built`: the rows' Suggestions when
+    this request read them; a row missing in the cache otherwise reads them (one query)."""
+    access, poll = context["access"], context["poll"]
+    user_pk = access.membership.user_id if access.membership else None
+    voted = poll.my_votes if poll is not None else set()
+    ranks = {line["line"].suggestion_id: n for n, line in enumerate(context["my_ranking"], 1)}
+    builds = {}
+    for row in context["shown"]:
+        can_edit = access.is_organizer or (user_pk is not None and row.suggested_by_id == user_pk)
+        mark = (row.pk in voted, ranks.get(row.pk), can_edit, access.is_member)
+        builds[scopes.key("row", CLUB_BALLOT, row.pk, poll.pk if poll else 0, *mark)] = (
+            lambda row=row, mark=mark: _render_row(context, _suggestion(row.pk), *mark)
+        )
+
+    def _suggestion(pk: int) -> Suggestion:
+        if pk not in built:
+            everyone = ClubAccess(club=context["club"], membership=None)
+            shown = [row.pk for row in context["shown"]]
+            built.update(
+                (row.pk, row)
+                for row in ballot_context(everyone, poll)["suggestions"].filter(pk__in=shown)
+            )
+        return built[pk]
+
+    return "".join(cache.get_many(builds))
+
+
+def _render_row(context: dict, row: Suggestion, voted: bool, rank, can_edit: bool, member: bool):
+    row.voted_by_me, row.my_rank = voted, rank
+    viewer = SimpleNamespace(is_member=member, is_organizer=can_edit)
+    return _render(
+        "suggestion",
+        {
+            "club": context["club"],
+            "poll": context["poll"],
+            "suggestion": row,
+            "access": viewer,
+            "user": SimpleNamespace(pk=None),
+            "results_visible": context["results_visible"],
+            "voters": context["voters"],
+            "ranking_url": context["ranking_url"],
+        },
+    )
+
+
+RECENT = 5  # sessions listed on the club page
