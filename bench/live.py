@@ -201,6 +201,7 @@ def _postgres_cpu() -> float:
 def run(*, members: list[tuple], slug: str, workers: int, run_dir: Path, log) -> dict:
     """Open a live poll in the bench club, serve, load, and return the results.json entry."""
     import redis
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
@@ -208,8 +209,7 @@ def run(*, members: list[tuple], slug: str, workers: int, run_dir: Path, log) ->
     from papers import live, polls
     from papers.models import Poll, Vote
 
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    redis.Redis.from_url(redis_url).flushdb()  # the bench's own database number
+    redis.Redis.from_url(settings.BENCH_REDIS_URL).flushdb()  # the bench's own database number
     club = Club.objects.get(slug=slug)
     organizer = club.memberships.filter(role="organizer").select_related("user").first().user
     current = Poll.objects.filter(club=club).unclosed().first()
@@ -226,13 +226,12 @@ def run(*, members: list[tuple], slug: str, workers: int, run_dir: Path, log) ->
         "vote_path": f"/c/{slug}/polls/{poll.pk}/ballot/{{paper}}/",
         "acked": [],
     }
-    env = {**os.environ, "REDIS_URL": redis_url}
     command = [
         sys.executable, "-m", "gunicorn", "paperclub.wsgi",
         "--bind", f"127.0.0.1:{PORT}", "--workers", str(workers),
         "--error-logfile", str(run_dir / "gunicorn-live.log"), "--no-control-socket",
     ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, start_new_session=True)
+    server = subprocess.Popen(command, start_new_session=True)
     try:
         for _ in range(100):
             try:
@@ -251,8 +250,8 @@ def run(*, members: list[tuple], slug: str, workers: int, run_dir: Path, log) ->
         # The countdown at zero: the next fragment read closes the poll, with no job.
         type(poll).objects.filter(pk=poll.pk).update(closes_at=timezone.now())
         # The cached fragments hold the closing time just moved: a new state version, in
-        # the server's cache (Django's key for the version, an integer INCR can bump).
-        redis.Redis.from_url(redis_url).incr(f":1:live:poll:{poll.pk}:state")
+        # the cache the server shares with this process (bench.settings).
+        live.bump_state(poll.pk)
         _, status, body = asyncio.run(_request(_get(plan["state_path"], members[0])))
         closed_by_read = status == 200 and b"The vote is closed" in body
     finally:

@@ -487,6 +487,12 @@ def recreate_database(url: str) -> None:
 
 
 def start_server(workers: int, threads: int) -> subprocess.Popen:
+    """gunicorn on a cold cache: the Redis database of the bench's settings is emptied, so
+    no page cached from an earlier seed is served."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.BENCH_REDIS_URL).flushdb()
     command = [
         sys.executable, "-m", "gunicorn", "paperclub.wsgi",
         "--bind", f"{HOST}:{PORT}",
