@@ -1,6 +1,7 @@
 """Who may do what with suggestions and polls. Built on the club helpers."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
@@ -28,6 +29,15 @@ def poll_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Poll]:
         pk=pk,
         club=access.club,
     )
+    return access, poll
+
+
+def live_poll_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Poll]:
+    """A live poll, for its shared screen, fragment and QR code: a week-long poll has
+    none (its votes do not renew a live fragment), so it is not found there."""
+    access, poll = poll_for_reader(request, slug, pk)
+    if not poll.is_live:
+        raise Http404("This poll has no shared screen.")
     return access, poll
 
 

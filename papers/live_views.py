@@ -17,8 +17,9 @@ from clubs.access import ClubAccess, club_for_member, club_for_organizer
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.ratelimit import rate_limit
+from paperclub.when import viewer_zone, viewer_zone_known
 from papers import live, polls
-from papers.access import poll_for_reader
+from papers.access import live_poll_for_reader, poll_for_reader
 from papers.forms import LiveVoteForm
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE
@@ -97,7 +98,9 @@ def _board_context(poll: Poll) -> dict:
 
 
 def _zone(request: HttpRequest) -> str:
-    return request.viewer_tz.key if getattr(request, "viewer_tz", None) else "guessed"
+    """The zone the fragment is rendered in, part of its cache key: the viewer's own
+    (profile, else browser), or the club's for a viewer whose zone is not known yet."""
+    return viewer_zone().key if viewer_zone_known() else "guessed"
 
 
 def _board(request: HttpRequest, poll: Poll, variant: str) -> str:
@@ -118,7 +121,7 @@ def _with_clock(response: HttpResponse) -> HttpResponse:
 @require_safe
 def live_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The shared screen: large type, the countdown, the bars, the QR code, no controls."""
-    _access, poll = poll_for_reader(request, slug, pk)
+    _access, poll = live_poll_for_reader(request, slug, pk)
     poll = live.close_if_due(poll)
     context = {**_board_context(poll), "link": short_link(poll)}
     return _with_clock(render(request, SCREEN, context))
@@ -140,7 +143,7 @@ def live_state(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         or (request.user.is_authenticated and live.known_member(entry["club"], request.user.pk))
     ):
         return _fragment(entry["html"])
-    access, poll = poll_for_reader(request, slug, pk)
+    access, poll = live_poll_for_reader(request, slug, pk)
     if access.is_member:
         live.remember_member(access.club.pk, request.user.pk)
     poll = live.close_if_due(poll)
@@ -156,7 +159,7 @@ def _fragment(html: str) -> HttpResponse:
 @require_safe
 def live_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The QR code of the short link, as an SVG image (an <img>, so the CSP stays strict)."""
-    _access, poll = poll_for_reader(request, slug, pk)
+    _access, poll = live_poll_for_reader(request, slug, pk)
     link = short_link(poll)
     key = f"live:qr:{link}"
     svg = cache.get(key)
