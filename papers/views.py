@@ -217,7 +217,9 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     """
     access = club_for_member(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
-    suggestion = get_object_or_404(Suggestion, pk=suggestion_pk)
+    # Another club's paper is not found, as a missing one is: the answer tells no one
+    # which paper numbers exist elsewhere.
+    suggestion = get_object_or_404(Suggestion, pk=suggestion_pk, club=access.club)
     approve = request.POST.get("approve") == "1"
     try:
         ballot = polls.set_vote(

@@ -416,7 +416,7 @@ def test_vote_by_outsider_is_refused(client, club, ballot, outsider):
     assert Vote.objects.count() == 0
 
 
-def test_vote_for_another_clubs_suggestion_is_refused_with_400(
+def test_vote_for_another_clubs_suggestion_is_not_found_like_a_missing_one(
     member_client, club, ballot, organizer
 ):
     from clubs.services import create_club
@@ -426,10 +426,12 @@ def test_vote_for_another_clubs_suggestion_is_refused_with_400(
     foreign = suggest_paper(
         club=other, suggested_by=organizer, link="1706.03762", title="T", pitch="p"
     )
+    url = reverse("papers:vote", args=[club.slug, poll.pk, 99_999_999])
 
     response = member_client.post(vote_url(club, poll, foreign), {"approve": "1"}, **HTMX)
+    missing = member_client.post(url, {"approve": "1"}, **HTMX)
 
-    assert response.status_code == 400
+    assert (response.status_code, missing.status_code) == (404, 404)
     assert Vote.objects.count() == 0
 
 
