@@ -88,9 +88,19 @@ def _options(options: list | None) -> dict[str, str]:
     return {o.get("name"): str(o.get("value", "")) for o in options or [] if "name" in o}
 
 
+def _snowflake(value) -> str:
+    """A Discord ID as sent (ASCII digits), or "" for anything else."""
+    value = str(value or "")
+    return value if value.isascii() and value.isdigit() and len(value) <= 20 else ""
+
+
+def _channel(payload: dict) -> tuple[str, str]:
+    return _snowflake(payload.get("guild_id")), _snowflake(payload.get("channel_id"))
+
+
 def _club_link(payload: dict):
     """The confirmed link of the channel the interaction came from, or a RuleViolation."""
-    guild, channel = str(payload.get("guild_id", "")), str(payload.get("channel_id", ""))
+    guild, channel = _channel(payload)
     link = services.link_for_channel(guild, channel) if guild and channel else None
     if link is None or not link.is_confirmed:
         raise RuleViolation(
@@ -139,19 +149,38 @@ def _command(payload: dict, discord_user: str) -> dict:
     if name == "suggest":
         return _suggest(link.club, discord_user, options)
     if name == "poll":
-        return _poll(link.club)
+        return _poll(link.club, discord_user)
     if name == "next":
-        return _next(link.club)
+        return _next(link.club, discord_user)
     return reply("Paper Club does not know that command.")
 
 
+# Discord permission bits (member.permissions): who may say what a channel is used for.
+ADMINISTRATOR, MANAGE_CHANNELS, MANAGE_GUILD = 1 << 3, 1 << 4, 1 << 5
+
+
+def _manages_channel(payload: dict) -> bool:
+    """The user may manage this channel or server, as Discord computed for this channel."""
+    bits = str((payload.get("member") or {}).get("permissions") or "")
+    if not (bits.isascii() and bits.isdigit()):
+        return False
+    return bool(int(bits) & (ADMINISTRATOR | MANAGE_CHANNELS | MANAGE_GUILD))
+
+
 def _link(payload: dict, discord_user: str) -> dict:
-    guild, channel = str(payload.get("guild_id", "")), str(payload.get("channel_id", ""))
+    guild, channel = _channel(payload)
     link = services.link_for_channel(guild, channel) if guild and channel else None
     if link is None:
         return reply(
             "No club is waiting for this channel. An organizer enters this server's and this "
             "channel's IDs on the club's settings page first, then runs /paper link here."
+        )
+    if not _manages_channel(payload):
+        # Otherwise an organizer of any club could claim a channel of a server they only
+        # belong to, and have the bot post there.
+        return reply(
+            "Only someone who may manage this channel (Manage Channels or Manage Server) "
+            "can link it to a club."
         )
     user = services.user_for(discord_user)
     if user is None:
@@ -197,7 +226,18 @@ def _open_poll(club) -> Poll | None:
     return Poll.objects.filter(club=club).unclosed().select_related("club").first()
 
 
-def _poll(club) -> dict:
+def _reader_refusal(discord_user: str, club) -> dict | None:
+    """None when the Discord user may see the club's polls and sessions: anyone for a
+    public club, its members for a private one (as on the web); else the refusal."""
+    if club.is_public:
+        return None
+    _membership, refusal = _member(discord_user, club, "see this club's polls and sessions")
+    return refusal
+
+
+def _poll(club, discord_user: str) -> dict:
+    if refusal := _reader_refusal(discord_user, club):
+        return refusal
     poll = _open_poll(club)
     if poll is None:
         return reply(f"{club.name} has no open poll right now.", ephemeral=False)
@@ -210,9 +250,11 @@ def _poll(club) -> dict:
     return {"type": 4, "data": messages.poll_message(poll)}
 
 
-def _next(club) -> dict:
+def _next(club, discord_user: str) -> dict:
     from sessions.models import Meeting
 
+    if refusal := _reader_refusal(discord_user, club):
+        return refusal
     meeting = (
         Meeting.objects.filter(
             club=club, state=Meeting.State.SCHEDULED, starts_at__gte=timezone.now()
@@ -257,6 +299,8 @@ def _component(payload: dict, discord_user: str) -> dict:
         poll = Poll.objects.filter(pk=ids[0]).select_related("club").first()
         if poll is None or not poll.is_open():
             return reply("Voting has closed for this poll.")
+        if refusal := _reader_refusal(discord_user, poll.club):
+            return refusal
         page = messages.poll_message(poll, page=ids[1])
         if on_ephemeral:
             return {"type": UPDATE_MESSAGE, "data": page}

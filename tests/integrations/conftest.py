@@ -21,6 +21,7 @@ CHANNEL = "222222222222222222"
 ORGANIZER_ID = "333333333333333331"
 MEMBER_ID = "333333333333333332"
 OUTSIDER_ID = "333333333333333333"
+MANAGES_CHANNEL = str(1 << 4)  # Discord's Manage Channels bit
 STRANGER_ID = "333333333333333334"  # no Paper Club account has this Discord account
 
 URL = "/integrations/discord/interactions/"
@@ -57,15 +58,24 @@ class Discord:
         assert response.status_code == 200, response.content
         return response.json()
 
-    def command(self, sub: str, user: str = MEMBER_ID, channel: str = CHANNEL, **options):
+    def command(
+        self,
+        sub: str,
+        user: str = MEMBER_ID,
+        channel: str = CHANNEL,
+        permissions: str = MANAGES_CHANNEL,
+        guild: str = GUILD,
+        **options,
+    ):
         return self.interact(
             {
                 "type": 2,
                 "id": "1",
                 "token": "interaction-token",
-                "guild_id": GUILD,
+                "guild_id": guild,
                 "channel_id": channel,
-                "member": {"user": {"id": user, "username": "someone"}},
+                # Discord's permission bits for this user in this channel.
+                "member": {"user": {"id": user, "username": "someone"}, "permissions": permissions},
                 "data": {
                     "name": "paper",
                     "type": 1,
