@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -106,10 +106,13 @@ def more_rows(rows, page: int, *, size: int, cumulative: bool) -> dict:
 def private_cache(get_response):
     """Middleware: a page for a signed-in member, or a feed read with a secret token, may be
     kept by the browser but by no shared cache (`Cache-Control: private`), unless the view
-    said otherwise."""
+    said otherwise. Every answer varies on `HX-Request`: one address serves a page or, to
+    htmx, a fragment of it, and the browser must not give the fragment back for the page
+    (as Back did after an in-place update)."""
 
     def middleware(request):
         response = get_response(request)
+        patch_vary_headers(response, ["HX-Request"])
         match = getattr(request, "resolver_match", None)
         secret = match is not None and "token" in match.kwargs
         if not response.has_header("Cache-Control") and (secret or request.user.is_authenticated):

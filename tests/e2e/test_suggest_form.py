@@ -102,3 +102,22 @@ def test_arxiv_unreachable_the_title_is_asked_for_not_optional(form):
     expect(form).to_contain_text("Tell the club in a sentence why it is worth reading")
     assert "This field is required." not in form.inner_text()
     assert run_axe(form.page) == []
+
+
+def test_back_after_an_in_place_suggestion_shows_the_whole_club_page(form):
+    # The list refreshes itself from the club page's own address; without `Vary:
+    # HX-Request` the browser gave that fragment back, unstyled, for the page on Back.
+    form.get_by_label("arXiv ID or link").fill("1512.03385")
+    form.get_by_label("Title").fill("Deep Residual Learning")
+    form.get_by_label("Why read this?").fill("Skip connections everywhere.")
+    form.get_by_role("button", name="Suggest").click()
+    page = form.page
+    expect(page.locator("#suggestions")).to_contain_text("Deep Residual Learning")
+
+    page.get_by_role("link", name="Timeline").first.click()
+    page.wait_for_url("**/sessions/")
+    page.go_back()
+
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("#suggest-form")).to_be_visible()
+    assert page.title()
