@@ -37,10 +37,10 @@ STUDY_TRACKS = """# Friday Study Group tracks
 PEOPLE = [
     ("organizer@example.com", "Mei (organizer)", "Asia/Singapore"),
     ("member@example.com", "Sam (member)", "Europe/Berlin"),
-    ("priya@example.com", "Priya", "Asia/Kolkata"),
+    ("priya@example.com", "Priya Raman", "Asia/Kolkata"),
     ("tomas@example.com", "Tomás", "America/Sao_Paulo"),
-    ("yuki@example.com", "Yuki", "Asia/Tokyo"),
-    ("alex@example.com", "Alex", "America/New_York"),
+    ("yuki@example.com", "Yuki Tanaka", "Asia/Tokyo"),
+    ("alex@example.com", "Alex Morgan", "America/New_York"),
 ]
 
 # (arXiv ID, title, authors, year) — facts; the pitches and notes below are our own words.
