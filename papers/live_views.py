@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs.access import ClubAccess, club_for_member, club_for_organizer
+from paperclub import when
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.ratelimit import rate_limit
@@ -97,7 +98,11 @@ def _board_context(poll: Poll) -> dict:
 
 
 def _zone(request: HttpRequest) -> str:
-    return request.viewer_tz.key if getattr(request, "viewer_tz", None) else "guessed"
+    """What a fragment's dates and words depend on: the zone this request shows times in
+    (set by the time zone middleware; "club" when it guesses with the club's) and the
+    language. Part of every fragment's cache key, so no viewer gets another's dates."""
+    zone = when.viewer_zone().key if when.viewer_zone_known() else "club"
+    return f"{zone}:{translation.get_language()}"
 
 
 def _board(request: HttpRequest, poll: Poll, variant: str) -> str:

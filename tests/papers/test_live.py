@@ -461,3 +461,27 @@ def test_ballot_of_a_week_long_poll_is_the_club_page(member_client, club, organi
 def test_club_page_links_the_running_vote(member_client, live_poll, club):
     text = member_client.get(club.get_absolute_url()).text
     assert reverse("papers:live_ballot", args=[club.slug, live_poll.pk]) in text
+
+
+def test_fragment_at_zero_shows_each_viewer_their_own_zone(
+    client, live_poll, club, member, organizer, member_ship, lora
+):
+    member.time_zone = "America/Los_Angeles"
+    member.save(update_fields=["time_zone"])
+    organizer.time_zone = "Europe/Berlin"
+    organizer.save(update_fields=["time_zone"])
+    set_vote(poll=live_poll, membership=member_ship, suggestion=lora, approve=True)
+    state = reverse("papers:live_state", args=[club.slug, live_poll.pk]) + "?for=ballot"
+    for viewer in (organizer, member):  # both ballots open before zero
+        client.force_login(viewer)
+        assert client.get(state).status_code == 200
+    _end(live_poll)
+
+    client.force_login(organizer)
+    berlin = client.get(state).text  # the read that closes the poll
+    client.force_login(member)
+    los_angeles = client.get(state).text
+
+    assert "(Europe/Berlin)" in berlin
+    assert "(America/Los Angeles)" in los_angeles
+    assert "Berlin" not in los_angeles
