@@ -352,7 +352,7 @@ class LiveVoteForm(forms.Form):
     def __init__(self, *args, choices=(), open_poll=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shortlist"].choices = choices
-        if open_poll is None:
+        if open_poll is None or open_poll.is_live:  # a running live vote is not closed here
             del self.fields["close_open"]
 
     def clean_method(self) -> str:

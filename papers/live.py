@@ -134,8 +134,9 @@ def open_live_poll(
     """Open the vote for next week with a countdown of `minutes`, on the shortlisted papers
     (suggestion ids). Results show live unless `show_live_results` is False.
 
-    At most one open poll per club: an open poll is closed first only when `close_open`
-    says so (its result counts and schedules its winner as usual, and the winner leaves
+    At most one open poll per club: a running live vote is never closed from here (its
+    screen is counting down in a room); a week-long poll is closed first only when
+    `close_open` says so (its result counts and schedules its winner as usual, and the winner leaves
     the shortlist); otherwise refused.
     No emails: the vote is over before anyone would read them.
     Side effects: may close the club's open poll (papers.polls.close_poll); one Poll row
@@ -159,6 +160,10 @@ def open_live_poll(
     polls.close_due_polls(club=club)
     current = Poll.objects.filter(club=club).unclosed().first()
     if current is not None:
+        if current.is_live:  # a countdown is on a screen in a room: never cut it short
+            raise RuleViolation(
+                "A live vote is running. Let its countdown reach zero before starting another."
+            )
         if not close_open:
             raise RuleViolation(
                 "This club already has an open poll. Close it first to start the live vote."

@@ -485,3 +485,27 @@ def test_fragment_at_zero_shows_each_viewer_their_own_zone(
     assert "(Europe/Berlin)" in berlin
     assert "(America/Los Angeles)" in los_angeles
     assert "Berlin" not in los_angeles
+
+
+def test_running_live_vote_is_never_closed_to_start_another(
+    organizer_client, club, organizer, live_poll, dpo, lora
+):
+    with pytest.raises(RuleViolation, match="live vote is running"):
+        live.open_live_poll(
+            club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], close_open=True
+        )
+    url = reverse("papers:live_new", args=[club.slug])
+    page = organizer_client.get(url)
+    assert "A live vote is running" in page.text
+    assert "left" in page.text
+    assert reverse("papers:live_screen", args=[club.slug, live_poll.pk]) in page.text
+    assert "close_open" not in page.text
+
+    data = {"method": "approval", "budget": 1, "minutes": 3, "shortlist": [dpo.pk, lora.pk]}
+    refused = organizer_client.post(url, {**data, "close_open": "on"})
+
+    assert refused.status_code == 422
+    assert "A live vote is running" in refused.text
+    live_poll.refresh_from_db()
+    assert not live_poll.is_closed
+    assert Poll.objects.filter(club=club).count() == 1
