@@ -84,6 +84,14 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "papers/live_new.html", context, status=form_status(form))
 
 
+def _time_left(poll: Poll) -> str:
+    """The countdown as m:ss at this moment, so the page reads right before live.js runs."""
+    if poll.closes_at is None:
+        return ""
+    left = max(0, int((poll.closes_at - timezone.now()).total_seconds() + 0.999))
+    return f"{left // 60}:{left % 60:02d}"
+
+
 def _earlier(votes: int) -> str:
     return f"{votes} vote{'s' if votes != 1 else ''} in earlier polls" if votes else "new"
 
@@ -125,7 +133,7 @@ def live_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The shared screen: large type, the countdown, the bars, the QR code, no controls."""
     _access, poll = poll_for_reader(request, slug, pk)
     poll = live.close_if_due(poll)
-    context = {**_board_context(poll), "link": short_link(poll)}
+    context = {**_board_context(poll), "link": short_link(poll), "time_left": _time_left(poll)}
     return _with_clock(render(request, SCREEN, context))
 
 
@@ -227,7 +235,11 @@ def live_ballot(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _ballot_page(request: HttpRequest, access: ClubAccess, poll: Poll) -> HttpResponse:
     poll = live.close_if_due(poll)
-    context = {**_board_context(poll), **_choices_context(access, poll)}
+    context = {
+        **_board_context(poll),
+        **_choices_context(access, poll),
+        "time_left": _time_left(poll),
+    }
     return _with_clock(render(request, BALLOT, context))
 
 

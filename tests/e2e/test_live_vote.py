@@ -98,3 +98,65 @@ def test_live_vote_end_to_end(new_page, live_server):
     expect(phone.locator("#live-state")).to_contain_text("The vote is closed")
     for laptop in laptops:  # every ballot stops polling once it shows the result
         expect(laptop.locator("#live-state")).to_contain_text("The vote is closed")
+
+
+def _start_live_vote(candidates: int = 4, minutes: int = 5) -> Poll:
+    """The demo club's week-long poll closed, a live vote started on `candidates` papers."""
+    from clubs.models import Club
+    from papers.models import Suggestion
+
+    call_command("seed_demo", verbosity=0)
+    club = Club.objects.get(slug="asia-paper-club")
+    organizer = club.memberships.get(user__email="organizer@example.com").user
+    current = Poll.objects.filter(club=club).unclosed().first()
+    if current is not None:
+        from papers.polls import close_poll
+
+        close_poll(poll=current, closed_by=organizer)
+    ids = list(
+        Suggestion.objects.filter(club=club, state="open")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:candidates]
+    )
+    assert len(ids) == candidates
+    return live.open_live_poll(club=club, opened_by=organizer, shortlist=ids, minutes=minutes)
+
+
+def _vote(poll: Poll, email: str, index: int = 0) -> None:
+    from papers.polls import set_vote
+
+    membership = poll.club.memberships.get(user__email=email)
+    suggestion = poll.shortlist.order_by("created_at", "id")[index]
+    set_vote(poll=poll, membership=membership, suggestion=suggestion, approve=True)
+    live.bump_state(poll.pk)
+
+
+COUNTDOWN_TEXTS = """() => {
+  window.countdownTexts = [];
+  const record = () => document.querySelectorAll("[data-countdown-to]").forEach(
+    (element) => window.countdownTexts.push(element.textContent));
+  new MutationObserver(record).observe(document.body,
+    {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_countdown_reads_m_ss_across_every_swap(new_page, live_server):
+    poll = _start_live_vote()
+    screen = new_page(width=1280, height=720, timezone_id="Asia/Singapore", locale="en-SG")
+    sign_in(screen, "organizer@example.com")
+    screen.goto(f"{CLUB}polls/{poll.pk}/live/")
+    phone = new_page(width=390, height=844, phone=True, timezone_id="Europe/Berlin")
+    sign_in(phone, "member@example.com")
+    phone.goto(f"/v/{poll.live_code}/")
+    for page in (screen, phone):
+        assert re.fullmatch(r"\d+:\d\d", page.locator("[data-countdown-to]").inner_text())
+        page.evaluate(COUNTDOWN_TEXTS)
+
+    for count, email in enumerate(("priya@example.com", "yuki@example.com"), start=1):
+        _vote(poll, email)
+        expect(screen.locator(".live-bars .bar-row").first).to_contain_text(f"{count} vote")
+        expect(phone.locator("#live-state .bar-row").first).to_contain_text(f"{count} vote")
+
+    for page in (screen, phone):
+        texts = page.evaluate("window.countdownTexts")
+        assert texts and all(re.fullmatch(r"\d+:\d\d", text) for text in texts), texts
