@@ -240,7 +240,10 @@ def _ballot_page(request: HttpRequest, access: ClubAccess, poll: Poll) -> HttpRe
         **_choices_context(access, poll),
         "time_left": _time_left(poll),
     }
-    return _with_clock(render(request, BALLOT, context))
+    response = render(request, BALLOT, context)
+    # Back and Forward must not bring back the ballot as it was before the member's taps.
+    response["Cache-Control"] = "no-store"
+    return _with_clock(response)
 
 
 @require_POST

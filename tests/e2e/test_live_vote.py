@@ -160,3 +160,24 @@ def test_countdown_reads_m_ss_across_every_swap(new_page, live_server):
     for page in (screen, phone):
         texts = page.evaluate("window.countdownTexts")
         assert texts and all(re.fullmatch(r"\d+:\d\d", text) for text in texts), texts
+
+
+def test_ballot_after_back_and_forward_shows_the_vote_cast(new_page, live_server):
+    poll = _start_live_vote()
+    phone = new_page(width=390, height=844, phone=True, timezone_id="America/Los_Angeles")
+    sign_in(phone, "member@example.com")
+    phone.goto(f"/v/{poll.live_code}/")
+    expect(phone.locator("#choices-heading")).to_have_text("Your votes: 3 of 3 left")
+    phone.locator(".live-choice").first.click()
+    expect(phone.locator("#choices-heading")).to_have_text("Your votes: 2 of 3 left")
+
+    phone.get_by_role("link", name="Asia Paper Club").first.click()
+    phone.wait_for_url(f"**{CLUB}")
+    phone.go_back()
+    expect(phone.locator("#choices-heading")).to_have_text("Your votes: 2 of 3 left")
+    expect(phone.locator(".live-choice.chosen")).to_have_count(1)
+    phone.go_forward()
+    phone.go_back()
+
+    expect(phone.locator("#choices-heading")).to_have_text("Your votes: 2 of 3 left")
+    expect(phone.locator(".live-choice.chosen")).to_have_count(1)

@@ -509,3 +509,10 @@ def test_running_live_vote_is_never_closed_to_start_another(
     live_poll.refresh_from_db()
     assert not live_poll.is_closed
     assert Poll.objects.filter(club=club).count() == 1
+
+
+def test_ballot_page_is_never_kept_by_the_browser(member_client, live_poll, club):
+    by_link = member_client.get(reverse("papers:live_short", args=[live_poll.live_code]))
+    ballot = member_client.get(reverse("papers:live_ballot", args=[club.slug, live_poll.pk]))
+    assert by_link["Cache-Control"] == "no-store"
+    assert ballot["Cache-Control"] == "no-store"
