@@ -240,6 +240,7 @@ def board(poll: Poll) -> dict:
             else None
         )
     else:
+        tallies = []
         candidates = (
             Suggestion.objects.filter(pk__in=poll.shortlist.values("pk"), state="open")
             .select_related("paper")
@@ -255,6 +256,7 @@ def board(poll: Poll) -> dict:
         meeting = None
     top = max((n or 0 for _, n in rows), default=0)
     return {
+        "tie": tie_in_words(poll, tallies) if poll.is_closed else "",
         "poll": poll,
         "rows": rows,
         "top": top,
@@ -263,6 +265,20 @@ def board(poll: Poll) -> dict:
         "meeting": meeting,
         "unit": "first choice" if poll.is_ranked else "vote",
     }
+
+
+def tie_in_words(poll: Poll, tallies: list[Tally]) -> str:
+    """The tie-break as the screen says it, in one short line without the titles (the
+    winner is named above it, the bars below): papers.polls keeps the full sentence."""
+    if not poll.tie_break_applied or poll.winner_id is None:
+        return ""
+    if poll.is_ranked or len(tallies) < 2:
+        return "A tie, broken by fewer earlier polls, then the paper suggested first."
+    first, second = tallies[0], tallies[1]
+    votes = f"{first.votes} vote{'s' if first.votes != 1 else ''}"
+    if first.earlier_ballots != second.earlier_ballots:
+        return f"Tied on {votes}; the winner had stood in fewer earlier polls."
+    return f"Tied on {votes} and on earlier polls; the winner was suggested first."
 
 
 def shortlist_choices(club: Club):

@@ -181,3 +181,45 @@ def test_ballot_after_back_and_forward_shows_the_vote_cast(new_page, live_server
 
     expect(phone.locator("#choices-heading")).to_have_text("Your votes: 2 of 3 left")
     expect(phone.locator(".live-choice.chosen")).to_have_count(1)
+
+
+def _zero(poll: Poll) -> None:
+    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    live.bump_state(poll.pk)  # cached fragments hold the closing time that was moved
+
+
+def _inside(page, selector: str) -> list[str]:
+    """The elements matching `selector` that stick out of the viewport."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].filter((element) => {
+          const box = element.getBoundingClientRect();
+          return box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > innerWidth;
+        }).map((element) => element.textContent.trim())""",
+        selector,
+    )
+
+
+def test_closed_screen_with_a_tie_fits_1280_by_720(new_page, live_server):
+    poll = _start_live_vote(candidates=4)
+    screen = new_page(width=1280, height=720, timezone_id="Asia/Singapore", locale="en-SG")
+    sign_in(screen, "organizer@example.com")
+    screen.goto(f"{CLUB}polls/{poll.pk}/live/")
+    expect(screen.locator(".live-qr")).to_be_visible()
+    _vote(poll, "priya@example.com", index=0)
+    _vote(poll, "yuki@example.com", index=1)
+
+    _zero(poll)
+
+    expect(screen.locator(".live-winner")).to_contain_text("Winner", timeout=5000)
+    expect(screen.locator(".live-tie")).to_have_text(re.compile(r"^Tied on 1 vote\b"))
+    expect(screen.locator(".live-scheduled")).to_contain_text("Scheduled for")
+    for gone in (".live-qr", ".live-link", ".live-rule", "[data-countdown-to]"):
+        expect(screen.locator(gone)).to_have_count(0)
+    expect(screen.locator(".live-bars .bar-row")).to_have_count(4)
+    assert _inside(screen, ".live-bars .bar-row, .live-winner, .live-tie, .live-scheduled") == []
+    assert screen.evaluate("document.documentElement.scrollHeight <= innerHeight")
+    screenshot(screen, "live-vote-screen-tie")
+
+    screen.reload()  # the page as it loads after the close: the same
+    expect(screen.locator(".live-qr")).to_have_count(0)
+    assert _inside(screen, ".live-bars .bar-row, .live-winner, .live-tie, .live-scheduled") == []
