@@ -133,7 +133,14 @@ def live_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The shared screen: large type, the countdown, the bars, the QR code, no controls."""
     _access, poll = poll_for_reader(request, slug, pk)
     poll = live.close_if_due(poll)
-    context = {**_board_context(poll), "link": short_link(poll), "time_left": _time_left(poll)}
+    link = short_link(poll)
+    context = {
+        **_board_context(poll),
+        "link": link,
+        # Read off the screen and typed: without the scheme, which phones add themselves.
+        "link_text": link.removeprefix("https://").removeprefix("http://"),
+        "time_left": _time_left(poll),
+    }
     return _with_clock(render(request, SCREEN, context))
 
 

@@ -216,10 +216,37 @@ def test_closed_screen_with_a_tie_fits_1280_by_720(new_page, live_server):
     for gone in (".live-qr", ".live-link", ".live-rule", "[data-countdown-to]"):
         expect(screen.locator(gone)).to_have_count(0)
     expect(screen.locator(".live-bars .bar-row")).to_have_count(4)
+    screenshot(screen, "live-vote-screen-tie")
     assert _inside(screen, ".live-bars .bar-row, .live-winner, .live-tie, .live-scheduled") == []
     assert screen.evaluate("document.documentElement.scrollHeight <= innerHeight")
-    screenshot(screen, "live-vote-screen-tie")
+    assert _smallest_title(screen) >= 32
 
     screen.reload()  # the page as it loads after the close: the same
     expect(screen.locator(".live-qr")).to_have_count(0)
     assert _inside(screen, ".live-bars .bar-row, .live-winner, .live-tie, .live-scheduled") == []
+
+
+def _smallest_title(page) -> float:
+    return page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.live-bars .bar-label')]
+          .map((label) => parseFloat(getComputedStyle(label).fontSize)))"""
+    )
+
+
+def test_screen_during_the_vote_reads_across_a_room(new_page, live_server):
+    poll = _start_live_vote(candidates=4)
+    screen = new_page(width=1280, height=720, timezone_id="Asia/Singapore", locale="en-SG")
+    sign_in(screen, "organizer@example.com")
+    screen.goto(f"{CLUB}polls/{poll.pk}/live/")
+    _vote(poll, "priya@example.com")
+    expect(screen.locator(".live-bars .bar-row").first).to_contain_text("1 vote")
+    screenshot(screen, "live-vote-screen-readable")
+
+    assert _smallest_title(screen) >= 32
+    assert _inside(screen, ".live-bars .bar-row, .live-countdown, .live-qr, .live-link") == []
+    empty = screen.locator(".bar-row[data-count='0'] .bar-track").first
+    assert empty.evaluate("track => getComputedStyle(track).borderTopWidth") == "0px"
+    link = screen.locator(".live-link")
+    assert link.evaluate("p => p.scrollWidth <= p.clientWidth")
+    line = link.evaluate("p => parseFloat(getComputedStyle(p).lineHeight) || 1.5 * 19")
+    assert link.bounding_box()["height"] < 1.5 * line  # one line, not broken mid-code

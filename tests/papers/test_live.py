@@ -516,3 +516,25 @@ def test_ballot_page_is_never_kept_by_the_browser(member_client, live_poll, club
     ballot = member_client.get(reverse("papers:live_ballot", args=[club.slug, live_poll.pk]))
     assert by_link["Cache-Control"] == "no-store"
     assert ballot["Cache-Control"] == "no-store"
+
+
+def test_tie_break_says_1_vote(club, organizer, member_ship, dpo, lora, django_user_model):
+    other = Membership.objects.create(
+        club=club, user=django_user_model.objects.create_user(email="o@example.com", password="x")
+    )
+    poll = live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk])
+    set_vote(poll=poll, membership=member_ship, suggestion=dpo, approve=True)
+    set_vote(poll=poll, membership=other, suggestion=lora, approve=True)
+
+    closed = close_poll(poll=poll, closed_by=organizer)
+
+    assert "tied on 1 vote" in closed.tie_break_applied
+    assert "1 votes" not in closed.tie_break_applied
+
+
+def test_ranked_ballot_asks_for_the_order_of_preference(member_client, club, organizer, dpo, lora):
+    poll = live.open_live_poll(
+        club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], method=Poll.Method.IRV
+    )
+    page = member_client.get(reverse("papers:live_ballot", args=[club.slug, poll.pk]))
+    assert "Tap the papers in your order of preference" in page.text
