@@ -538,3 +538,24 @@ def test_ranked_ballot_asks_for_the_order_of_preference(member_client, club, org
     )
     page = member_client.get(reverse("papers:live_ballot", args=[club.slug, poll.pk]))
     assert "Tap the papers in your order of preference" in page.text
+
+
+def test_outsider_joins_from_the_short_link_and_lands_on_the_ballot(
+    outsider_client, live_poll, club
+):
+    page = outsider_client.get(reverse("papers:live_short", args=[live_poll.live_code]))
+    assert "open the link on the screen again" not in page.text
+    ballot = reverse("papers:live_ballot", args=[club.slug, live_poll.pk])
+    assert f'name="next" value="{ballot}"' in page.text
+
+    joined = outsider_client.post(reverse("clubs:join", args=[club.slug]), {"next": ballot})
+
+    assert joined.status_code == 302
+    assert joined["Location"] == ballot
+    assert "Your votes: 1 of 1 left" in outsider_client.get(ballot).text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil", ""])
+def test_join_never_leaves_the_site(outsider_client, club, target):
+    joined = outsider_client.post(reverse("clubs:join", args=[club.slug]), {"next": target})
+    assert joined["Location"] == club.get_absolute_url()
