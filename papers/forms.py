@@ -345,7 +345,7 @@ class LiveVoteForm(forms.Form):
         label="Papers on the ballot",
         widget=forms.CheckboxSelectMultiple,
         help_text="Ticked: the papers with the most votes in earlier polls.",
-        error_messages={"required": "Tick at least one paper."},
+        error_messages={"required": "Tick at least two papers."},
     )
     close_open = forms.BooleanField(required=False, label="Close the open poll first")
 

@@ -152,8 +152,11 @@ def open_live_poll(
     if method not in Poll.Method.values:
         raise RuleViolation("Choose how the poll is counted.", status=400)
     ids = set(shortlist)
-    if not ids:
-        raise RuleViolation("Tick at least one paper for the shortlist.", status=400)
+    if len(ids) < 2:
+        raise RuleViolation(
+            "A live vote needs at least two papers to choose between: tick two or more.",
+            status=400,
+        )
     found = Suggestion.objects.filter(club=club, state=Suggestion.State.OPEN, pk__in=ids).count()
     if found != len(ids):
         raise RuleViolation("Only the club's open suggestions can be on the shortlist.", status=400)
@@ -170,8 +173,12 @@ def open_live_poll(
             )
         closed = polls.close_poll(poll=current, closed_by=opened_by)
         ids.discard(closed.winner_id)  # its winner is now scheduled, off the list
-        if not ids:
-            raise RuleViolation("The open poll's winner was the only paper ticked.", status=400)
+        if len(ids) < 2:
+            raise RuleViolation(
+                "Closing the open poll schedules its winner, which leaves fewer than two "
+                "papers ticked: tick two others.",
+                status=400,
+            )
     try:
         with transaction.atomic():
             poll = Poll.objects.create(
@@ -279,6 +286,22 @@ def tie_in_words(poll: Poll, tallies: list[Tally]) -> str:
     if first.earlier_ballots != second.earlier_ballots:
         return f"Tied on {votes}; the winner had stood in fewer earlier polls."
     return f"Tied on {votes} and on earlier polls; the winner was suggested first."
+
+
+def before_start(club: Club, open_poll: Poll | None) -> dict:
+    """What the start form says the live vote will do: the paper the open week-long poll
+    would schedule if closed first (`scheduled`, None without votes), and the date the
+    live vote's winner is scheduled for (`choosing_for`): the next free week, or the
+    one after when the closed poll's winner takes it."""
+    from sessions.services import next_free_slot
+
+    scheduled = None
+    if open_poll is not None and not open_poll.is_live:
+        scheduled = polls.winner_if_closed_now(open_poll)
+    choosing_for = next_free_slot(club, timezone.now())
+    if scheduled is not None:
+        choosing_for = next_free_slot(club, choosing_for)
+    return {"scheduled": scheduled, "choosing_for": choosing_for}
 
 
 def shortlist_choices(club: Club):

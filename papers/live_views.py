@@ -46,7 +46,10 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
     club = access.club
     polls.close_due_polls(club=club)
     open_poll = Poll.objects.filter(club=club).unclosed().first()
+    ahead = live.before_start(club, open_poll)
     rows = list(live.shortlist_choices(club))
+    if ahead["scheduled"] is not None:  # closing the open poll takes it off the list
+        rows = [s for s in rows if s.pk != ahead["scheduled"].pk]
     choices = [(s.pk, f"{s.display_title} ({_earlier(s.earlier_votes)})") for s in rows]
     form = LiveVoteForm(
         request.POST or None,
@@ -80,6 +83,7 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
         "access": access,
         "form": form,
         "open_poll": open_poll,
+        **ahead,
     }
     return render(request, "papers/live_new.html", context, status=form_status(form))
 

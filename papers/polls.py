@@ -442,6 +442,13 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
     return order
 
 
+def winner_if_closed_now(poll: Poll) -> Suggestion | None:
+    """The paper the open poll would pick if it closed now (None without votes): counted
+    as close_poll counts, nothing written."""
+    count = _count_ranked if poll.is_ranked else _count_approval
+    return count(poll)[1]
+
+
 @transaction.atomic
 def close_poll(*, poll: Poll, closed_by, now: dt.datetime | None = None) -> Poll:
     """Count the votes once, store the result, and schedule the winner as the next session.
