@@ -15,7 +15,7 @@ from clubs.page import backlog_page, cached_club_page_context, club_page_context
 from integrations.forms import DiscordLinkForm
 from integrations.models import DiscordLink
 from paperclub.errors import RuleViolation
-from paperclub.http import form_status, login_required, page_number
+from paperclub.http import form_status, login_required, page_number, safe_redirect
 from paperclub.ratelimit import rate_limit
 from paperclub.text import one_line
 from sessions.models import EmailFailure
@@ -177,14 +177,16 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @rate_limit("join")
 def join(request: HttpRequest, slug: str) -> HttpResponse:
+    """Join an open club; then back where the joining started (`next`, a local path: the
+    live vote's ballot), else the club's page."""
     access = club_for_reader(request, slug)
     try:
         services.join_club(club=access.club, user=request.user)
     except RuleViolation as error:
         messages.error(request, error.message)
-    else:
-        messages.success(request, f"Welcome to {access.club.name}!")
-    return redirect(access.club)
+        return redirect(access.club)
+    messages.success(request, f"Welcome to {access.club.name}!")
+    return safe_redirect(request, request.POST.get("next"), fallback=access.club.get_absolute_url())
 
 
 @require_POST

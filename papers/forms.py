@@ -345,14 +345,14 @@ class LiveVoteForm(forms.Form):
         label="Papers on the ballot",
         widget=forms.CheckboxSelectMultiple,
         help_text="Ticked: the papers with the most votes in earlier polls.",
-        error_messages={"required": "Tick at least one paper."},
+        error_messages={"required": "Tick at least two papers."},
     )
     close_open = forms.BooleanField(required=False, label="Close the open poll first")
 
     def __init__(self, *args, choices=(), open_poll=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shortlist"].choices = choices
-        if open_poll is None:
+        if open_poll is None or open_poll.is_live:  # a running live vote is not closed here
             del self.fields["close_open"]
 
     def clean_method(self) -> str:

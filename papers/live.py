@@ -134,8 +134,9 @@ def open_live_poll(
     """Open the vote for next week with a countdown of `minutes`, on the shortlisted papers
     (suggestion ids). Results show live unless `show_live_results` is False.
 
-    At most one open poll per club: an open poll is closed first only when `close_open`
-    says so (its result counts and schedules its winner as usual, and the winner leaves
+    At most one open poll per club: a running live vote is never closed from here (its
+    screen is counting down in a room); a week-long poll is closed first only when
+    `close_open` says so (its result counts and schedules its winner as usual, and the winner leaves
     the shortlist); otherwise refused.
     No emails: the vote is over before anyone would read them.
     Side effects: may close the club's open poll (papers.polls.close_poll); one Poll row
@@ -151,22 +152,33 @@ def open_live_poll(
     if method not in Poll.Method.values:
         raise RuleViolation("Choose how the poll is counted.", status=400)
     ids = set(shortlist)
-    if not ids:
-        raise RuleViolation("Tick at least one paper for the shortlist.", status=400)
+    if len(ids) < 2:
+        raise RuleViolation(
+            "A live vote needs at least two papers to choose between: tick two or more.",
+            status=400,
+        )
     found = Suggestion.objects.filter(club=club, state=Suggestion.State.OPEN, pk__in=ids).count()
     if found != len(ids):
         raise RuleViolation("Only the club's open suggestions can be on the shortlist.", status=400)
     polls.close_due_polls(club=club)
     current = Poll.objects.filter(club=club).unclosed().first()
     if current is not None:
+        if current.is_live:  # a countdown is on a screen in a room: never cut it short
+            raise RuleViolation(
+                "A live vote is running. Let its countdown reach zero before starting another."
+            )
         if not close_open:
             raise RuleViolation(
                 "This club already has an open poll. Close it first to start the live vote."
             )
         closed = polls.close_poll(poll=current, closed_by=opened_by)
         ids.discard(closed.winner_id)  # its winner is now scheduled, off the list
-        if not ids:
-            raise RuleViolation("The open poll's winner was the only paper ticked.", status=400)
+        if len(ids) < 2:
+            raise RuleViolation(
+                "Closing the open poll schedules its winner, which leaves fewer than two "
+                "papers ticked: tick two others.",
+                status=400,
+            )
     try:
         with transaction.atomic():
             poll = Poll.objects.create(
@@ -235,6 +247,7 @@ def board(poll: Poll) -> dict:
             else None
         )
     else:
+        tallies = []
         candidates = (
             Suggestion.objects.filter(pk__in=poll.shortlist.values("pk"), state="open")
             .select_related("paper")
@@ -250,6 +263,7 @@ def board(poll: Poll) -> dict:
         meeting = None
     top = max((n or 0 for _, n in rows), default=0)
     return {
+        "tie": tie_in_words(poll, tallies) if poll.is_closed else "",
         "poll": poll,
         "rows": rows,
         "top": top,
@@ -258,6 +272,36 @@ def board(poll: Poll) -> dict:
         "meeting": meeting,
         "unit": "first choice" if poll.is_ranked else "vote",
     }
+
+
+def tie_in_words(poll: Poll, tallies: list[Tally]) -> str:
+    """The tie-break as the screen says it, in one short line without the titles (the
+    winner is named above it, the bars below): papers.polls keeps the full sentence."""
+    if not poll.tie_break_applied or poll.winner_id is None:
+        return ""
+    if poll.is_ranked or len(tallies) < 2:
+        return "A tie, broken by fewer earlier polls, then the paper suggested first."
+    first, second = tallies[0], tallies[1]
+    votes = f"{first.votes} vote{'s' if first.votes != 1 else ''}"
+    if first.earlier_ballots != second.earlier_ballots:
+        return f"Tied on {votes}; the winner had stood in fewer earlier polls."
+    return f"Tied on {votes} and on earlier polls; the winner was suggested first."
+
+
+def before_start(club: Club, open_poll: Poll | None) -> dict:
+    """What the start form says the live vote will do: the paper the open week-long poll
+    would schedule if closed first (`scheduled`, None without votes), and the date the
+    live vote's winner is scheduled for (`choosing_for`): the next free week, or the
+    one after when the closed poll's winner takes it."""
+    from sessions.services import next_free_slot
+
+    scheduled = None
+    if open_poll is not None and not open_poll.is_live:
+        scheduled = polls.winner_if_closed_now(open_poll)
+    choosing_for = next_free_slot(club, timezone.now())
+    if scheduled is not None:
+        choosing_for = next_free_slot(club, choosing_for)
+    return {"scheduled": scheduled, "choosing_for": choosing_for}
 
 
 def shortlist_choices(club: Club):

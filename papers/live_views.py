@@ -10,14 +10,14 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clubs.access import ClubAccess, club_for_member, club_for_organizer
+from paperclub import when
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.ratelimit import rate_limit
-from paperclub.when import viewer_zone, viewer_zone_known
 from papers import live, polls
 from papers.access import live_poll_for_reader, poll_for_reader
 from papers.forms import LiveVoteForm
@@ -46,7 +46,10 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
     club = access.club
     polls.close_due_polls(club=club)
     open_poll = Poll.objects.filter(club=club).unclosed().first()
+    ahead = live.before_start(club, open_poll)
     rows = list(live.shortlist_choices(club))
+    if ahead["scheduled"] is not None:  # closing the open poll takes it off the list
+        rows = [s for s in rows if s.pk != ahead["scheduled"].pk]
     choices = [(s.pk, f"{s.display_title} ({_earlier(s.earlier_votes)})") for s in rows]
     form = LiveVoteForm(
         request.POST or None,
@@ -80,8 +83,17 @@ def live_new(request: HttpRequest, slug: str) -> HttpResponse:
         "access": access,
         "form": form,
         "open_poll": open_poll,
+        **ahead,
     }
     return render(request, "papers/live_new.html", context, status=form_status(form))
+
+
+def _time_left(poll: Poll) -> str:
+    """The countdown as m:ss at this moment, so the page reads right before live.js runs."""
+    if poll.closes_at is None:
+        return ""
+    left = max(0, int((poll.closes_at - timezone.now()).total_seconds() + 0.999))
+    return f"{left // 60}:{left % 60:02d}"
 
 
 def _earlier(votes: int) -> str:
@@ -98,9 +110,11 @@ def _board_context(poll: Poll) -> dict:
 
 
 def _zone(request: HttpRequest) -> str:
-    """The zone the fragment is rendered in, part of its cache key: the viewer's own
-    (profile, else browser), or the club's for a viewer whose zone is not known yet."""
-    return viewer_zone().key if viewer_zone_known() else "guessed"
+    """What a fragment's dates and words depend on: the zone this request shows times in
+    (set by the time zone middleware; "club" when it guesses with the club's) and the
+    language. Part of every fragment's cache key, so no viewer gets another's dates."""
+    zone = when.viewer_zone().key if when.viewer_zone_known() else "club"
+    return f"{zone}:{translation.get_language()}"
 
 
 def _board(request: HttpRequest, poll: Poll, variant: str) -> str:
@@ -123,7 +137,14 @@ def live_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The shared screen: large type, the countdown, the bars, the QR code, no controls."""
     _access, poll = live_poll_for_reader(request, slug, pk)
     poll = live.close_if_due(poll)
-    context = {**_board_context(poll), "link": short_link(poll)}
+    link = short_link(poll)
+    context = {
+        **_board_context(poll),
+        "link": link,
+        # Read off the screen and typed: without the scheme, which phones add themselves.
+        "link_text": link.removeprefix("https://").removeprefix("http://"),
+        "time_left": _time_left(poll),
+    }
     return _with_clock(render(request, SCREEN, context))
 
 
@@ -225,8 +246,15 @@ def live_ballot(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _ballot_page(request: HttpRequest, access: ClubAccess, poll: Poll) -> HttpResponse:
     poll = live.close_if_due(poll)
-    context = {**_board_context(poll), **_choices_context(access, poll)}
-    return _with_clock(render(request, BALLOT, context))
+    context = {
+        **_board_context(poll),
+        **_choices_context(access, poll),
+        "time_left": _time_left(poll),
+    }
+    response = render(request, BALLOT, context)
+    # Back and Forward must not bring back the ballot as it was before the member's taps.
+    response["Cache-Control"] = "no-store"
+    return _with_clock(response)
 
 
 @require_POST

@@ -298,14 +298,15 @@ def _changes_live_state(poll: Poll) -> None:
 def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
     if second is None or second.vote_count != first.vote_count:
         return ""
+    votes = f"{first.vote_count} vote{'s' if first.vote_count != 1 else ''}"
     if first.earlier_ballots != second.earlier_ballots:
         return (
-            f"“{first.display_title}” and “{second.display_title}” tied on {first.vote_count} "
-            f"votes; “{first.display_title}” had stood in fewer earlier polls "
+            f"“{first.display_title}” and “{second.display_title}” tied on {votes}; "
+            f"“{first.display_title}” had stood in fewer earlier polls "
             f"({first.earlier_ballots} against {second.earlier_ballots})."
         )
     return (
-        f"“{first.display_title}” and “{second.display_title}” tied on {first.vote_count} votes "
+        f"“{first.display_title}” and “{second.display_title}” tied on {votes} "
         f"and on earlier polls ({first.earlier_ballots}); "
         f"“{first.display_title}” was suggested first."
     )
@@ -439,6 +440,13 @@ def set_ranking(*, poll: Poll, membership: Membership, order: list[int]) -> list
         for position, pk in enumerate(order, start=1)
     )
     return order
+
+
+def winner_if_closed_now(poll: Poll) -> Suggestion | None:
+    """The paper the open poll would pick if it closed now (None without votes): counted
+    as close_poll counts, nothing written."""
+    count = _count_ranked if poll.is_ranked else _count_approval
+    return count(poll)[1]
 
 
 @transaction.atomic

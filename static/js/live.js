@@ -19,6 +19,12 @@
     });
   }
 
+  // A ballot restored from the back-forward cache shows the votes as they were when it was
+  // left: read it again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.getElementById("choices")) { window.location.reload(); }
+  });
+
   setInterval(tick, 250);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:load", tick);

@@ -59,8 +59,9 @@ def test_open_live_poll_countdown_out_of_range_refused(club, organizer, dpo, min
 def test_open_live_poll_empty_or_foreign_shortlist_refused(club, organizer, outsider, dpo):
     other = create_club(creator=outsider, name="Other", slug="other")
     theirs = Suggestion.objects.create(club=other, paper=dpo.paper, pitch="p")
-    with pytest.raises(RuleViolation, match="at least one"):
-        live.open_live_poll(club=club, opened_by=organizer, shortlist=[])
+    for shortlist in ([], [dpo.pk]):
+        with pytest.raises(RuleViolation, match="at least two papers"):
+            live.open_live_poll(club=club, opened_by=organizer, shortlist=shortlist)
     with pytest.raises(RuleViolation, match="open suggestions"):
         live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk, theirs.pk])
     assert not Poll.objects.exists()
@@ -68,11 +69,12 @@ def test_open_live_poll_empty_or_foreign_shortlist_refused(club, organizer, outs
 
 def test_second_open_poll_refused_unless_closed_first(club, organizer, dpo, lora):
     week_long = open_poll(club=club, opened_by=organizer)
+    both = [dpo.pk, lora.pk]
     with pytest.raises(RuleViolation, match="already has an open poll"):
-        live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk])
+        live.open_live_poll(club=club, opened_by=organizer, shortlist=both)
     assert Poll.objects.filter(club=club).count() == 1
 
-    poll = live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk], close_open=True)
+    poll = live.open_live_poll(club=club, opened_by=organizer, shortlist=both, close_open=True)
 
     week_long.refresh_from_db()
     assert week_long.is_closed
@@ -80,21 +82,23 @@ def test_second_open_poll_refused_unless_closed_first(club, organizer, dpo, lora
 
 
 def test_closing_the_open_poll_takes_its_winner_off_the_shortlist(
-    club, organizer, member_ship, dpo, lora
+    club, organizer, member_ship, dpo, lora, flash
 ):
     week_long = open_poll(club=club, opened_by=organizer)
     set_vote(poll=week_long, membership=member_ship, suggestion=dpo, approve=True)
 
-    with pytest.raises(RuleViolation, match="only paper ticked"):
-        live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk], close_open=True)
+    with pytest.raises(RuleViolation, match="fewer than two"):
+        live.open_live_poll(
+            club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], close_open=True
+        )
     week_long.refresh_from_db()
     assert not week_long.is_closed  # the refusal changed nothing
 
     poll = live.open_live_poll(
-        club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], close_open=True
+        club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk, flash.pk], close_open=True
     )
 
-    assert list(poll.shortlist.values_list("pk", flat=True)) == [lora.pk]
+    assert set(poll.shortlist.values_list("pk", flat=True)) == {lora.pk, flash.pk}
 
 
 def test_default_shortlist_puts_earlier_interest_first(club, organizer, member, dpo, lora, flash):
@@ -208,7 +212,7 @@ def test_organizer_starts_the_vote_with_the_default_shortlist(organizer_client, 
 
     response = organizer_client.post(
         reverse("papers:live_new", args=[club.slug]),
-        {"method": "approval", "budget": 2, "minutes": 2, "shortlist": [dpo.pk]},
+        {"method": "approval", "budget": 2, "minutes": 2, "shortlist": [dpo.pk, lora.pk]},
     )
 
     poll = Poll.objects.get(club=club)
@@ -217,10 +221,12 @@ def test_organizer_starts_the_vote_with_the_default_shortlist(organizer_client, 
     assert (poll.countdown_minutes, poll.budget) == (2, 2)
 
 
-def test_start_form_names_the_open_poll_and_needs_the_box(organizer_client, club, organizer, dpo):
+def test_start_form_names_the_open_poll_and_needs_the_box(
+    organizer_client, club, organizer, dpo, lora
+):
     open_poll(club=club, opened_by=organizer)
     url = reverse("papers:live_new", args=[club.slug])
-    data = {"method": "approval", "budget": 2, "minutes": 3, "shortlist": [dpo.pk]}
+    data = {"method": "approval", "budget": 2, "minutes": 3, "shortlist": [dpo.pk, lora.pk]}
 
     refused = organizer_client.post(url, data)
     assert refused.status_code == 422
@@ -314,9 +320,13 @@ def test_private_fragment_from_the_cache_only_to_members(
 ):
     from papers.models import Paper
 
-    paper = Paper.objects.create(title="T", arxiv_id="2401.00002")
-    candidate = Suggestion.objects.create(club=private_club, paper=paper, pitch="p")
-    poll = live.open_live_poll(club=private_club, opened_by=organizer, shortlist=[candidate.pk])
+    ids = [
+        Suggestion.objects.create(
+            club=private_club, paper=Paper.objects.create(title=t, arxiv_id=a), pitch="p"
+        ).pk
+        for t, a in (("T", "2401.00002"), ("U", "2401.00003"))
+    ]
+    poll = live.open_live_poll(club=private_club, opened_by=organizer, shortlist=ids)
     state = reverse("papers:live_state", args=[private_club.slug, poll.pk])
     client.force_login(member)
     assert client.get(state).status_code == 200
@@ -380,14 +390,15 @@ def test_short_link_signs_in_then_opens_the_ballot(client, member, live_poll, cl
 def test_short_link_tells_an_outsider_of_an_invite_only_club_how_to_join(
     outsider_client, private_club, organizer
 ):
-    paper = Suggestion.objects.create(
-        club=private_club,
-        paper=__import__("papers.models", fromlist=["Paper"]).Paper.objects.create(
-            title="T", arxiv_id="2401.00001"
-        ),
-        pitch="p",
-    )
-    poll = live.open_live_poll(club=private_club, opened_by=organizer, shortlist=[paper.pk])
+    from papers.models import Paper
+
+    ids = [
+        Suggestion.objects.create(
+            club=private_club, paper=Paper.objects.create(title=t, arxiv_id=a), pitch="p"
+        ).pk
+        for t, a in (("T", "2401.00001"), ("U", "2401.00004"))
+    ]
+    poll = live.open_live_poll(club=private_club, opened_by=organizer, shortlist=ids)
     assert private_club.joining == Club.Joining.INVITE
 
     response = outsider_client.get(reverse("papers:live_short", args=[poll.live_code]))
@@ -461,3 +472,123 @@ def test_ballot_of_a_week_long_poll_is_the_club_page(member_client, club, organi
 def test_club_page_links_the_running_vote(member_client, live_poll, club):
     text = member_client.get(club.get_absolute_url()).text
     assert reverse("papers:live_ballot", args=[club.slug, live_poll.pk]) in text
+
+
+def test_fragment_at_zero_shows_each_viewer_their_own_zone(
+    client, live_poll, club, member, organizer, member_ship, lora
+):
+    member.time_zone = "America/Los_Angeles"
+    member.save(update_fields=["time_zone"])
+    organizer.time_zone = "Europe/Berlin"
+    organizer.save(update_fields=["time_zone"])
+    set_vote(poll=live_poll, membership=member_ship, suggestion=lora, approve=True)
+    state = reverse("papers:live_state", args=[club.slug, live_poll.pk]) + "?for=ballot"
+    for viewer in (organizer, member):  # both ballots open before zero
+        client.force_login(viewer)
+        assert client.get(state).status_code == 200
+    _end(live_poll)
+
+    client.force_login(organizer)
+    berlin = client.get(state).text  # the read that closes the poll
+    client.force_login(member)
+    los_angeles = client.get(state).text
+
+    assert "(Europe/Berlin)" in berlin
+    assert "(America/Los Angeles)" in los_angeles
+    assert "Berlin" not in los_angeles
+
+
+def test_running_live_vote_is_never_closed_to_start_another(
+    organizer_client, club, organizer, live_poll, dpo, lora
+):
+    with pytest.raises(RuleViolation, match="live vote is running"):
+        live.open_live_poll(
+            club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], close_open=True
+        )
+    url = reverse("papers:live_new", args=[club.slug])
+    page = organizer_client.get(url)
+    assert "A live vote is running" in page.text
+    assert "left" in page.text
+    assert reverse("papers:live_screen", args=[club.slug, live_poll.pk]) in page.text
+    assert "close_open" not in page.text
+
+    data = {"method": "approval", "budget": 1, "minutes": 3, "shortlist": [dpo.pk, lora.pk]}
+    refused = organizer_client.post(url, {**data, "close_open": "on"})
+
+    assert refused.status_code == 422
+    assert "A live vote is running" in refused.text
+    live_poll.refresh_from_db()
+    assert not live_poll.is_closed
+    assert Poll.objects.filter(club=club).count() == 1
+
+
+def test_ballot_page_is_never_kept_by_the_browser(member_client, live_poll, club):
+    by_link = member_client.get(reverse("papers:live_short", args=[live_poll.live_code]))
+    ballot = member_client.get(reverse("papers:live_ballot", args=[club.slug, live_poll.pk]))
+    assert by_link["Cache-Control"] == "no-store"
+    assert ballot["Cache-Control"] == "no-store"
+
+
+def test_tie_break_says_1_vote(club, organizer, member_ship, dpo, lora, django_user_model):
+    other = Membership.objects.create(
+        club=club, user=django_user_model.objects.create_user(email="o@example.com", password="x")
+    )
+    poll = live.open_live_poll(club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk])
+    set_vote(poll=poll, membership=member_ship, suggestion=dpo, approve=True)
+    set_vote(poll=poll, membership=other, suggestion=lora, approve=True)
+
+    closed = close_poll(poll=poll, closed_by=organizer)
+
+    assert "tied on 1 vote" in closed.tie_break_applied
+    assert "1 votes" not in closed.tie_break_applied
+
+
+def test_ranked_ballot_asks_for_the_order_of_preference(member_client, club, organizer, dpo, lora):
+    poll = live.open_live_poll(
+        club=club, opened_by=organizer, shortlist=[dpo.pk, lora.pk], method=Poll.Method.IRV
+    )
+    page = member_client.get(reverse("papers:live_ballot", args=[club.slug, poll.pk]))
+    assert "Tap the papers in your order of preference" in page.text
+
+
+def test_outsider_joins_from_the_short_link_and_lands_on_the_ballot(
+    outsider_client, live_poll, club
+):
+    page = outsider_client.get(reverse("papers:live_short", args=[live_poll.live_code]))
+    assert "open the link on the screen again" not in page.text
+    ballot = reverse("papers:live_ballot", args=[club.slug, live_poll.pk])
+    assert f'name="next" value="{ballot}"' in page.text
+
+    joined = outsider_client.post(reverse("clubs:join", args=[club.slug]), {"next": ballot})
+
+    assert joined.status_code == 302
+    assert joined["Location"] == ballot
+    assert "Your votes: 1 of 1 left" in outsider_client.get(ballot).text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil", ""])
+def test_join_never_leaves_the_site(outsider_client, club, target):
+    joined = outsider_client.post(reverse("clubs:join", args=[club.slug]), {"next": target})
+    assert joined["Location"] == club.get_absolute_url()
+
+
+def test_start_form_names_the_paper_closing_schedules_and_the_date_chosen_for(
+    organizer_client, club, organizer, member_ship, dpo, lora, flash
+):
+    from sessions.services import next_free_slot
+
+    week_long = open_poll(club=club, opened_by=organizer)
+    set_vote(poll=week_long, membership=member_ship, suggestion=dpo, approve=True)
+    first_week = next_free_slot(club, timezone.now())
+
+    page = organizer_client.get(reverse("papers:live_new", args=[club.slug]))
+
+    assert "it schedules “Direct Preference Optimization”" in page.text
+    assert f'value="{dpo.pk}"' not in page.text  # not offered: it leaves with the close
+    assert f'value="{lora.pk}"' in page.text
+    ahead = live.before_start(club, week_long)
+    assert ahead["scheduled"] == dpo
+    assert ahead["choosing_for"] == next_free_slot(club, first_week)
+    assert "The live vote chooses the paper for" in page.text
+    week_long.refresh_from_db()
+    assert not week_long.is_closed  # reading the form counts nothing for real
