@@ -17,6 +17,7 @@ from integrations.messages import reply
 from integrations.tasks import queue_follow_up, remember_poll_message
 from paperclub.errors import RuleViolation
 from paperclub.ratelimit import ACTIONS, limits
+from paperclub.text import vote_word
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import close_due_polls, set_vote
 from papers.services import DuplicateSuggestion, suggest_paper
@@ -330,7 +331,7 @@ def _vote(payload: dict, discord_user: str, *, poll_id: int, suggestion_id: int,
     did = "took back your vote for" if voted else "voted for"
     text = (
         f"You {did} “{suggestion.display_title}” · "
-        f"{ballot.votes_left} of {ballot.budget} votes left"
+        f"{ballot.votes_left} of {ballot.budget} {vote_word(ballot.budget)} left"
     )
     message = payload.get("message") or {}
     on_ephemeral = bool(int(message.get("flags") or 0) & messages.EPHEMERAL)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from paperclub.output import discord_text, web_url
-from paperclub.text import multi_line, one_line
+from paperclub.text import multi_line, one_line, vote_word
 from papers.models import Poll, Suggestion
 
 EPHEMERAL = 64  # message flag: only the person who clicked sees the reply
@@ -124,7 +124,9 @@ def poll_components(poll: Poll, rows: list[Suggestion], page: int = 1) -> list[d
 
 def poll_text(poll: Poll, rows: list[Suggestion]) -> str:
     club = poll.club
-    head = f"{one_line(club.name)}: what do we read next? {poll.budget} votes each."
+    head = (
+        f"{one_line(club.name)}: what do we read next? {poll.budget} {vote_word(poll.budget)} each."
+    )
     if not rows:
         return f"{head} No papers are on the list yet: suggest one with /paper suggest."
     return f"{head} Click a paper to vote for it, again to take the vote back."

@@ -60,3 +60,8 @@ def checked_text(text: str | None, *, max_length: int, label: str, multiline: bo
 def length_limit(field: str, max_length: int, *, name: str) -> models.CheckConstraint:
     """The database's own limit on a TextField, which `max_length` alone does not set."""
     return models.CheckConstraint(condition=LessThanOrEqual(Length(field), max_length), name=name)
+
+
+def vote_word(count: int) -> str:
+    """ "vote" or "votes", for a count in a sentence built in Python."""
+    return "vote" if count == 1 else "votes"

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clubs.models import Club
 from paperclub.errors import RuleViolation
+from paperclub.text import vote_word
 from papers import polls
 from papers.models import Poll, Ranking, Suggestion, Tally, Vote
 
@@ -282,7 +283,7 @@ def tie_in_words(poll: Poll, tallies: list[Tally]) -> str:
     if poll.is_ranked or len(tallies) < 2:
         return "A tie, broken by fewer earlier polls, then the paper suggested first."
     first, second = tallies[0], tallies[1]
-    votes = f"{first.votes} vote{'s' if first.votes != 1 else ''}"
+    votes = f"{first.votes} {vote_word(first.votes)}"
     if first.earlier_ballots != second.earlier_ballots:
         return f"Tied on {votes}; the winner had stood in fewer earlier polls."
     return f"Tied on {votes} and on earlier polls; the winner was suggested first."

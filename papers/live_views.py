@@ -18,6 +18,7 @@ from paperclub import when
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.ratelimit import rate_limit
+from paperclub.text import vote_word
 from papers import live, polls
 from papers.access import live_poll_for_reader, poll_for_reader
 from papers.forms import LiveVoteForm
@@ -97,7 +98,7 @@ def _time_left(poll: Poll) -> str:
 
 
 def _earlier(votes: int) -> str:
-    return f"{votes} vote{'s' if votes != 1 else ''} in earlier polls" if votes else "new"
+    return f"{votes} {vote_word(votes)} in earlier polls" if votes else "new"
 
 
 def _board_context(poll: Poll) -> dict:

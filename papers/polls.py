@@ -13,7 +13,7 @@ from django.utils import timezone
 from clubs.models import Club, Membership
 from paperclub import cache
 from paperclub.errors import RuleViolation
-from paperclub.text import checked_text
+from paperclub.text import checked_text, vote_word
 from papers import ranked
 from papers.models import (
     REASON_MAX,
@@ -298,7 +298,7 @@ def _changes_live_state(poll: Poll) -> None:
 def _tie_break_description(first: Suggestion, second: Suggestion | None) -> str:
     if second is None or second.vote_count != first.vote_count:
         return ""
-    votes = f"{first.vote_count} vote{'s' if first.vote_count != 1 else ''}"
+    votes = f"{first.vote_count} {vote_word(first.vote_count)}"
     if first.earlier_ballots != second.earlier_ballots:
         return (
             f"“{first.display_title}” and “{second.display_title}” tied on {votes}; "

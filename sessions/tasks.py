@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from clubs.models import Club, Membership
 from paperclub.output import webhook_body
-from paperclub.text import multi_line, one_line
+from paperclub.text import multi_line, one_line, vote_word
 from paperclub.when import when_text
 from papers.models import Poll
 from sessions.models import EmailFailure, Meeting, Rsvp, SentEmail
@@ -189,7 +189,7 @@ def send_poll_opened(poll_id: int, attempt: int = 1) -> int:
         when = when_text(poll.closes_at, club_zone=poll.club.tz, viewer=reader(membership))
         closes = f"Voting closes {when}." if poll.closes_at else "An organizer closes the poll."
         return (
-            f"A poll is open: you have {poll.budget} votes. {closes}\n"
+            f"A poll is open: you have {poll.budget} {vote_word(poll.budget)}. {closes}\n"
             f"Vote: {absolute(poll.club.get_absolute_url())}#ballot"
         )
 
