@@ -34,6 +34,33 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
+class _OneRequestAtATime:
+    """The live server's WSGI server, serving one request at a time, for SQLite's in-memory
+    test database: its threads would share the test's one connection, and a write in one
+    (the live vote's close at zero, say) makes the others' reads fail with "database table
+    is locked", which a real SQLite file never does. Answers say `Connection: close`, so no
+    browser connection holds the server."""
+
+    def __new__(cls, *args, connections_override=None, **kwargs):
+        from django.core.servers.basehttp import WSGIServer
+
+        return WSGIServer(*args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = _OneRequestAtATime
+    yield
+    LiveServerThread.server_class = threaded
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -84,7 +84,12 @@ def test_live_vote_end_to_end(new_page, live_server):
     screenshot(phone, "live-vote-phone-ballot")
 
     # Zero: the closing time moves into the past; nobody clicks anything.
-    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    Poll.objects.filter(pk=poll.pk).update(
+        # The opening moves back too: a poll opened within the last second would otherwise
+        # close before it opened, which the database refuses.
+        opened_at=timezone.now() - dt.timedelta(minutes=5),
+        closes_at=timezone.now() - dt.timedelta(seconds=1),
+    )
     live.bump_state(poll.pk)  # cached fragments hold the closing time that was moved
     expect(screen.locator(".live-winner")).to_contain_text(first_title.strip(), timeout=5000)
     expect(screen.locator(".live-scheduled")).to_contain_text("Scheduled for")
@@ -184,7 +189,12 @@ def test_ballot_after_back_and_forward_shows_the_vote_cast(new_page, live_server
 
 
 def _zero(poll: Poll) -> None:
-    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    Poll.objects.filter(pk=poll.pk).update(
+        # The opening moves back too: a poll opened within the last second would otherwise
+        # close before it opened, which the database refuses.
+        opened_at=timezone.now() - dt.timedelta(minutes=5),
+        closes_at=timezone.now() - dt.timedelta(seconds=1),
+    )
     live.bump_state(poll.pk)  # cached fragments hold the closing time that was moved
 
 
