@@ -10,6 +10,7 @@ from paperclub.validators import plausible_moment
 from papers.catalog import ClubDetails
 from papers.models import (
     AUTHORS_MAX,
+    BUDGET_MAX,
     PITCH_MAX,
     REASON_MAX,
     TAKEAWAY_MAX,
@@ -20,6 +21,13 @@ from papers.models import (
 )
 from papers.reading_lists import items as reading_list
 from papers.services import identify_paper
+
+
+def budget_field(help_text: str) -> forms.IntegerField:
+    """Votes per member, within the range the database holds (papers_poll_budget_range)."""
+    return forms.IntegerField(
+        initial=3, min_value=1, max_value=BUDGET_MAX, label="Votes per member", help_text=help_text
+    )
 
 
 class SuggestForm(forms.Form):
@@ -146,13 +154,7 @@ class PollForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In the club's time zone. Leave empty to close it by hand.",
     )
-    budget = forms.IntegerField(
-        initial=3,
-        min_value=1,
-        max_value=50,
-        label="Votes per member",
-        help_text="Approval polls: each member may vote for up to this many papers.",
-    )
+    budget = budget_field("Approval polls: each member may vote for up to this many papers.")
     show_live_results = forms.BooleanField(
         required=False,
         label="Show the counts while voting is open",
@@ -321,13 +323,7 @@ class LiveVoteForm(forms.Form):
         label="How members vote",
         widget=forms.RadioSelect,
     )
-    budget = forms.IntegerField(
-        initial=3,
-        min_value=1,
-        max_value=50,
-        label="Votes per member",
-        help_text="Approval votes: each member may vote for up to this many papers.",
-    )
+    budget = budget_field("Approval votes: each member may vote for up to this many papers.")
     minutes = forms.IntegerField(
         initial=3,
         min_value=1,

@@ -389,6 +389,9 @@ class PollQuerySet(models.QuerySet):
         )
 
 
+BUDGET_MAX = 50  # votes one member may have in an approval poll
+
+
 class Poll(models.Model):
     """ "What do we read next?" Approval voting with a budget, or ranked ballots."""
 
@@ -439,7 +442,8 @@ class Poll(models.Model):
                 name="papers_poll_one_open_per_club",
             ),
             models.CheckConstraint(
-                condition=Q(budget__gte=1) & Q(budget__lte=50), name="papers_poll_budget_range"
+                condition=Q(budget__gte=1) & Q(budget__lte=BUDGET_MAX),
+                name="papers_poll_budget_range",
             ),
             models.CheckConstraint(
                 condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opened_at")),
