@@ -188,7 +188,9 @@ def test_rank_papers_with_the_keyboard_then_by_dragging(new_page, demo):
     expect(page.locator("#ballot-status")).to_contain_text("You have ranked 2 papers")
 
     lines = ranking.locator(".ranking-line")
-    lines.nth(1).drag_to(lines.nth(0), target_position={"x": 10, "y": 2})
+    # The reload waits for the drop's request to be answered: reloading earlier cancels it.
+    with page.expect_response(lambda r: r.request.method == "POST" and "/ranking/" in r.url):
+        lines.nth(1).drag_to(lines.nth(0), target_position={"x": 10, "y": 2})
     expect(ranking.locator(".ranking-title")).to_have_text([first, second])
     page.reload()
     expect(page.locator("#ranking .ranking-title")).to_have_text([first, second])
