@@ -44,7 +44,7 @@ STATIC_ROOT = BASE_DIR / "bench" / ".run" / "staticfiles"
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "paperclub.redis_cache.RedisCache",
         "LOCATION": BENCH_REDIS_URL,
     }
 }

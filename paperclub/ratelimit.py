@@ -1,18 +1,25 @@
 """Rate limits on every action: a limit per member and one per client IP, for each action.
 
-Counted with allauth's limiter (the one that guards sign-in), so the counters live in the
-shared Django cache (Redis in production) and every web process sees the same counts, and
-the client IP is the one allauth computes (`TRUSTED_PROXY_COUNT` hops of X-Forwarded-For).
+Each limit is a sliding window: a request is refused while the window behind it already
+holds as many counted requests as the limit allows, and a refused request is not counted.
+With Redis (production) the counters are sorted sets, checked and written by one Lua script
+in one round trip, atomically, so every web process sees the same counts; with another
+cache (the in-memory one of development and the tests, one process) the same rule runs
+under a lock. The client IP is the one allauth computes (`TRUSTED_PROXY_COUNT` hops of
+X-Forwarded-For), and the keys are allauth's.
 
 Limits are written as allauth writes them: "60/m/user,120/m/ip" is 60 a minute per member
 and 120 a minute per IP. `RATE_LIMITS` in settings replaces entries of the table below.
 """
 
+import functools
 import math
+import secrets
+import threading
 import time
 from functools import wraps
 
-from allauth.core.internal.ratelimit import consume, get_cache_key, parse_rates
+from allauth.core.internal.ratelimit import Rate, get_cache_key, parse_rates
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -77,28 +84,85 @@ def rate_limit(action: str):
     return decorator
 
 
-def _rates(request: HttpRequest, action: str) -> str:
-    rates = [part.strip() for part in limits(action).split(",") if part.strip()]
+def _rates(request: HttpRequest, action: str) -> list[Rate]:
+    rates = list(dict.fromkeys(parse_rates(limits(action))))
     if not request.user.is_authenticated:
-        rates = [rate for rate in rates if parse_rates(rate)[0].per != "user"]
-    return ",".join(rates)
+        rates = [rate for rate in rates if rate.per != "user"]
+    return rates
 
 
 def _consume(request: HttpRequest, action: str) -> float | None:
-    """None when the request is within every limit (and is now counted), else the seconds
-    until it would be."""
-    config = {action: _rates(request, action)}
-    if consume(request, app=APP, action=action, config=config):
+    """None when the request is within every limit (and is now counted against each), else
+    the seconds until it would be (and nothing is counted)."""
+    rates = _rates(request, action)
+    if not rates:
         return None
-    now, waits = time.time(), []
-    for rate in parse_rates(config[action]):
-        key = get_cache_key(request, app=APP, action=action, rate=rate)
-        recent = [t for t in cache.get(key, []) if t > now - rate.duration]
-        if len(recent) >= rate.amount > 0:
-            waits.append(recent[rate.amount - 1] + rate.duration - now)
-        elif rate.amount == 0:
-            waits.append(rate.duration)
-    return max(waits, default=1.0)  # the cache lock was busy: try again in a second
+    keys = [get_cache_key(request, app=APP, action=action, rate=rate) for rate in rates]
+    if hasattr(cache, "redis_client"):
+        return _take_redis(cache.redis_client(), [cache.make_key(k) for k in keys], rates)
+    return _take_local(keys, rates)
+
+
+# KEYS: one sorted set per limit, of the counted requests' times (ms, Redis's clock);
+# ARGV: each limit's amount and window (ms), then a token unique to this request.
+# Returns 0 when counted, else the ms until the fullest window has room.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local amount, span = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local count = redis.call('ZCARD', key)
+  if count >= amount then
+    local free = now + span
+    if amount > 0 then
+      local nth = count - amount  -- the oldest entry whose going frees a place
+      free = tonumber(redis.call('ZRANGE', key, nth, nth, 'WITHSCORES')[2]) + span
+    end
+    wait = math.max(wait, free - now)
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[#ARGV] .. ':' .. now)
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i]))
+end
+return 0
+"""
+
+
+@functools.cache
+def _take_script(client):
+    return client.register_script(_TAKE)
+
+
+def _take_redis(client, keys: list[str], rates: list[Rate]) -> float | None:
+    args = [n for rate in rates for n in (rate.amount, max(int(rate.duration * 1000), 1))]
+    wait_ms = int(_take_script(client)(keys=keys, args=[*args, secrets.token_hex(6)]))
+    return wait_ms / 1000 if wait_ms > 0 else None
+
+
+_local = threading.Lock()  # the in-memory cache is one process's: a lock of its own suffices
+
+
+def _take_local(keys: list[str], rates: list[Rate]) -> float | None:
+    with _local:
+        now = time.time()
+        windows = [
+            [t for t in cache.get(key, []) if t > now - rate.duration]
+            for key, rate in zip(keys, rates, strict=True)
+        ]
+        waits = [
+            window[-rate.amount] + rate.duration - now if rate.amount > 0 else rate.duration
+            for window, rate in zip(windows, rates, strict=True)
+            if len(window) >= rate.amount
+        ]
+        if waits:
+            return max(waits)
+        for key, window, rate in zip(keys, windows, rates, strict=True):
+            cache.set(key, [*window, now], math.ceil(rate.duration))
+    return None
 
 
 def _duration(seconds: float) -> str:
