@@ -252,6 +252,38 @@ def cached_club_page_context(request, access: ClubAccess) -> dict:
     return context
 
 
+def vote_answer_context(
+    request, access: ClubAccess, poll: Poll, suggestion: Suggestion, *, voted: bool, votes_used: int
+) -> dict:
+    """A vote's answer: the paper's row as the club page shows it to the voter now (from the
+    same row cache; none for a paper no longer on the list) and the "votes left" line."""
+    club = access.club
+    context = {
+        "club": club,
+        "access": access,
+        "poll": poll,
+        "votes_used": votes_used,
+        "votes_left": max(poll.budget - votes_used, 0),
+        "oob": True,
+        "row_html": "",
+    }
+    if suggestion.state != Suggestion.State.OPEN:
+        return context
+    results_visible = poll.results_visible()
+    poll.my_votes = {suggestion.pk} if voted else set()
+    rows = {
+        **context,
+        "results_visible": results_visible,
+        "voters": club.memberships.count() if results_visible else 0,
+        "my_ranking": [],
+        "ranking_url": "",
+        "shown": [Row(suggestion.pk, suggestion.suggested_by_id)],
+    }
+    html = _marked_rows(rows, cache.Scopes(club.pk), {})
+    context["row_html"] = cache.fill_csrf(html, request)
+    return context
+
+
 @dataclass(frozen=True)
 class Row:
     """What the cache keeps of a ballot row besides its HTML: what its marks depend on."""

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
-from clubs.page import ballot_context, club_page_context
+from clubs.page import ballot_context, club_page_context, vote_answer_context
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
@@ -24,6 +24,7 @@ from papers.access import (
     track_entry_for_organizer,
     track_for_organizer,
     track_for_reader,
+    vote_target,
 )
 from papers.forms import (
     ImportForm,
@@ -215,11 +216,7 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     `voteCast` event; a refusal comes back as a message with status 409 (or 403/400),
     and nothing is written.
     """
-    access = club_for_member(request, slug)
-    poll = get_object_or_404(Poll, pk=pk, club=access.club)
-    # Another club's paper is not found, as a missing one is: the answer tells no one
-    # which paper numbers exist elsewhere.
-    suggestion = get_object_or_404(Suggestion, pk=suggestion_pk, club=access.club)
+    access, poll, suggestion = vote_target(request, slug, pk, suggestion_pk)
     approve = request.POST.get("approve") == "1"
     try:
         ballot = polls.set_vote(
@@ -234,11 +231,11 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
-    context = ballot_context(access, poll, votes_used=ballot.votes_used)
     # The paper's row again (a paper no longer on the list, withdrawn, leaves it) and, out
     # of band, the regions a vote changes beside it: one click is one request.
-    context["suggestion"] = context["suggestions"].filter(pk=suggestion.pk).first()
-    context["oob"] = True
+    context = vote_answer_context(
+        request, access, poll, suggestion, voted=approve, votes_used=ballot.votes_used
+    )
     response = render(request, f"{CLUB_PAGE}#vote-answer", context)
     return trigger_client_event(response, "voteCast")
 

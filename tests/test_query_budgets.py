@@ -163,7 +163,7 @@ ENDPOINTS = {
     "vote (htmx)": Endpoint(
         "member",
         club_url("papers:vote", lambda w: w.poll.pk, lambda w: w.suggestion.pk),
-        9,
+        6,
         "POST",
         {"approve": "0"},
         HTMX,
@@ -172,7 +172,7 @@ ENDPOINTS = {
     "vote again (htmx)": Endpoint(
         "member",
         club_url("papers:vote", lambda w: w.poll.pk, lambda w: w.suggestion.pk),
-        9,
+        6,
         "POST",
         {"approve": "1"},
         HTMX,
