@@ -44,7 +44,11 @@ def _access(request, slug: str) -> ClubAccess:
 
 def club_for_reader(request, slug: str) -> ClubAccess:
     """Anyone for a public club; members only for a private one (404 otherwise)."""
-    access = _access(request, slug)
+    return readable(_access(request, slug))
+
+
+def readable(access: ClubAccess) -> ClubAccess:
+    """The rule of club_for_reader, for access read some other way (clubs.page)."""
     if not access.club.is_public and not access.is_member:
         raise Http404("No such club.")
     return access

@@ -11,7 +11,12 @@ from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.dashboard import member_dashboard, public_clubs
 from clubs.forms import ClubForm, InviteForm, NotificationsForm, RoleForm
 from clubs.models import Invite, Membership
-from clubs.page import backlog_page, cached_club_page_context, club_page_context
+from clubs.page import (
+    backlog_page,
+    cached_club_page_context,
+    club_page_context,
+    club_page_read,
+)
 from integrations.forms import DiscordLinkForm
 from integrations.models import DiscordLink
 from paperclub.errors import RuleViolation
@@ -80,8 +85,13 @@ def club_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    access = club_for_reader(request, slug)
     page = page_number(request)
+    target = request.htmx.target if request.htmx else None
+    if page == 1 and target not in {"more-suggestions", *CLUB_PAGE_REGIONS}:
+        access, poll = club_page_read(request, slug)
+        context = cached_club_page_context(request, access, poll)
+        return render(request, "clubs/club_detail.html", context)
+    access = club_for_reader(request, slug)
     if request.htmx and request.htmx.target == "more-suggestions":
         context = club_page_context(access, regions_only=True)
         context.update(backlog_page(context["suggestions"], page, cumulative=False))
@@ -91,10 +101,8 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if request.htmx.target == "suggestions":
             context.update(backlog_page(context["suggestions"], 1, cumulative=True))
         return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
-    if page == 1:
-        context = cached_club_page_context(request, access)
-    else:  # a plain "Show more" link: rows past the first page, built each time
-        context = club_page_context(access, page=page)
+    # A plain "Show more" link: rows past the first page, built each time.
+    context = club_page_context(access, page=page)
     return render(request, "clubs/club_detail.html", context)
 
 

@@ -145,8 +145,8 @@ def club_url(name: str, *more):
 ENDPOINTS = {
     "home": Endpoint("member", lambda w: reverse("home"), 9),
     # Warm: session, user, membership and club, the poll with the member's votes.
-    "club page": Endpoint("member", club_url("clubs:detail"), 4, cold=10),
-    "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 2, cold=8),
+    "club page": Endpoint("member", club_url("clubs:detail"), 3, cold=9),
+    "club page (anonymous)": Endpoint("anonymous", club_url("clubs:detail"), 1, cold=7),
     "club page: suggestions region": Endpoint(
         "member", club_url("clubs:detail"), 5, headers=region("suggestions")
     ),
