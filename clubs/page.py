@@ -2,12 +2,13 @@
 of its parts are kept in the cache (paperclub.cache) for every viewer alike.
 
 The parts that do not depend on the viewer are cached, keyed by the versions of the data
-they show and the viewer's language and time zone: the club's heading, the next session,
-the first page of the ballot (its rows' papers and counts), the coming weeks and the
-recent sessions. A viewer's own marks (votes and votes left, or their ranking) come from
-the poll's query, and the rows are cached once per kind of mark (voted or not, their
-rank, whether they may edit it), so a warm page sends the session, user, membership and
-poll queries and nothing else.
+they show and the viewer's language and time zone: the club's heading and rendered rules,
+the suggest form as a member first sees it, the next session, the first page of the
+ballot (its rows' papers and counts), the coming weeks and the recent sessions. A
+viewer's own marks (votes and votes left, or their ranking) come from the poll's query,
+and the rows are cached once per kind of mark (voted or not, their rank, whether they may
+edit it). A warm page sends the session and user queries, then one query for the
+viewer's membership, the open poll and their votes (club_page_read), and nothing else.
 """
 
 import datetime as dt
@@ -20,6 +21,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from clubs.access import ClubAccess, readable
 from clubs.models import Club, Membership
@@ -256,14 +258,22 @@ def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> 
             "recent_sessions": _render("recent-sessions", context),
         }
 
+    def heading() -> dict:
+        return {
+            "heading": _render("club-heading", {"club": club}),
+            "rules": str(cache.markdown_html(club.rules)),
+            # The suggest form as a member first sees it (the same for every member).
+            "suggest_form": _render("suggest-form", {"club": club, "suggest_form": SuggestForm()}),
+        }
+
     parts = cache.get_many(
         {
-            scopes.key("heading", CLUB): lambda: _render("club-heading", {"club": club}),
+            scopes.key("heading-parts", CLUB): heading,
             scopes.key("ballot", CLUB_BALLOT, poll_pk): ballot_rows,
             scopes.key("sessions", EVERYTHING, poll_pk, organizer, step): sessions_parts,
         }
     )
-    heading, ballot, sessions = parts
+    head, ballot, sessions = parts
     votes_used = getattr(poll, "votes_used", 0) or 0
     context = {
         "club": club,
@@ -281,7 +291,11 @@ def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> 
         "next_page": ballot["next_page"],
         "shown": ballot["shown"],
         "parts": {
-            "heading": heading,
+            "heading": mark_safe(head["heading"]),
+            "rules": mark_safe(head["rules"]),
+            "suggest_form": cache.fill_csrf(head["suggest_form"], request)
+            if access.is_member
+            else "",
             **{name: cache.fill_csrf(html, request) for name, html in sessions.items()},
         },
     }
