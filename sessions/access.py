@@ -1,23 +1,88 @@
 """Who may do what with a club's sessions."""
 
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+import functools
 
-from clubs.access import ClubAccess, club_for_member, club_for_organizer, club_for_reader
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from clubs.access import (
+    ClubAccess,
+    club_for_member,
+    club_for_organizer,
+    club_for_reader,
+    readable,
+)
+from clubs.models import Club, Membership
+from paperclub.rows import Join, fetch
+from papers.models import Poll, Suggestion
 from sessions.models import Meeting
 
 
 def _meeting(access: ClubAccess, number: int) -> Meeting:
-    return get_object_or_404(
+    meeting = get_object_or_404(
         Meeting.objects.select_related("club", "poll", "notes_posted_by")
         .with_papers()
         .with_later_start(),
         club=access.club,
         number=number,
     )
+    if meeting.poll is not None:  # its link names the club: the same one
+        meeting.poll.club = meeting.club
+    return meeting
+
+
+_READ = Join(
+    (Club, "c"),
+    (Membership, "m"),
+    (Meeting, "mt"),
+    (Poll, "p"),
+    (get_user_model(), "u"),
+)
+
+
+@functools.cache
+def _read_sql() -> str:
+    user = get_user_model()._meta.db_table
+    meetings = Meeting._meta.db_table
+    return (
+        f"SELECT {_READ.columns()}, EXISTS (SELECT 1 FROM {meetings} l"
+        "  WHERE l.club_id = mt.club_id AND l.starts_at > mt.starts_at AND l.starts_at <= %s"
+        "  AND l.state <> %s)"
+        f" FROM {Club._meta.db_table} c"
+        f" JOIN {meetings} mt ON mt.club_id = c.id AND mt.number = %s"
+        f" LEFT JOIN {Membership._meta.db_table} m ON m.club_id = c.id AND m.user_id = %s"
+        f" LEFT JOIN {Poll._meta.db_table} p ON p.id = mt.poll_id"
+        f" LEFT JOIN {user} u ON u.id = mt.notes_posted_by_id"
+        " WHERE c.slug = %s"
+    )
 
 
 def meeting_for_reader(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
+    """Anyone for a public club's session, members for a private one's (404 otherwise).
+
+    The session page is read often, so this is one query of fixed SQL (paperclub.rows)
+    for the club, the viewer's membership and the session as _meeting() loads it, then its
+    papers and presenters; a missing club or session is looked up the usual way."""
+    if 0 < number < 2**31:
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        user_pk = request.user.pk if request.user.is_authenticated else None
+        rows = fetch(_read_sql(), [now, Meeting.State.CANCELLED, number, user_pk, slug])
+        if rows:
+            club, membership, meeting, poll, posted_by = _READ.instances(rows[0])
+            access = readable(ClubAccess(club=club, membership=membership))
+            if membership is not None:
+                membership.club = club
+            meeting.club, meeting.poll, meeting.notes_posted_by = club, poll, posted_by
+            meeting.later_started = bool(rows[0][-1])
+            if poll is not None:
+                poll.club = club
+            papers = Suggestion.objects.select_related("paper")
+            prefetch_related_objects([meeting], Prefetch("suggestions", papers), "presenters")
+            return access, meeting
     access = club_for_reader(request, slug)
     return access, _meeting(access, number)
 
