@@ -1,6 +1,7 @@
 import datetime as dt
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -72,9 +73,32 @@ def timeline(request: HttpRequest, slug: str) -> HttpResponse:
 TIMELINE_PAGE = 20
 
 
-def rsvp_context(access, meeting: Meeting) -> dict:
-    """Answers, counts and who is coming, from one query of the session's RSVPs."""
-    rsvps = list(Rsvp.objects.filter(meeting=meeting).select_related("membership__user"))
+@dataclass(frozen=True)
+class Answer:
+    """One member's RSVP, as the session page shows it (kept in the page cache)."""
+
+    membership_id: int
+    answer: str
+    attended: bool
+    name: str
+
+
+def _answers(meeting: Meeting) -> list[Answer]:
+    rsvps = Rsvp.objects.filter(meeting=meeting).select_related("membership__user")
+    return [Answer(r.membership_id, r.answer, r.attended, str(r.membership.user)) for r in rsvps]
+
+
+def _answers_key(scopes: page_cache.Scopes, meeting: Meeting) -> str:
+    return scopes.key("rsvps", ("sessions",), meeting.pk)
+
+
+def rsvp_context(access, meeting: Meeting, rsvps: list[Answer] | None = None) -> dict:
+    """Answers, counts and who is coming, from the session's RSVPs (`rsvps`, else read
+    here): one query, kept in the page cache until the club's sessions change (an answer,
+    attendance, a member's name, a member leaving all bump them)."""
+    if rsvps is None:
+        scopes = page_cache.Scopes(access.club.pk)
+        (rsvps,) = page_cache.get_many({_answers_key(scopes, meeting): lambda: _answers(meeting)})
     mine = None
     if access.membership is not None:
         mine = next((r for r in rsvps if r.membership_id == access.membership.pk), None)
@@ -113,10 +137,14 @@ def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         }
 
     scopes = page_cache.Scopes(access.club.pk)
-    key = scopes.key("session", page_cache.ALL, meeting.pk, show_sections)
-    (parts,) = page_cache.get_many({key: notes_and_materials})
+    rsvps, parts = page_cache.get_many(
+        {
+            _answers_key(scopes, meeting): lambda: _answers(meeting),
+            scopes.key("session", page_cache.ALL, meeting.pk, show_sections): notes_and_materials,
+        }
+    )
     context = {
-        **rsvp_context(access, meeting),
+        **rsvp_context(access, meeting, rsvps),
         "parts": {name: mark_safe(parts[name]) for name in ("notes", "materials")},
         "has_sections": parts["has_sections"],
         "can_write_notes": can_write,

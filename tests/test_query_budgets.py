@@ -205,10 +205,10 @@ ENDPOINTS = {
     "export markdown": Endpoint("anonymous", club_url("papers:export_markdown"), 6),
     "timeline": Endpoint("member", club_url("meetings:timeline"), 3, cold=6),
     "session": Endpoint(
-        "member", club_url("meetings:detail", lambda w: w.meeting.number), 6, cold=8
+        "member", club_url("meetings:detail", lambda w: w.meeting.number), 5, cold=8
     ),
     "session (organizer)": Endpoint(
-        "organizer", club_url("meetings:detail", lambda w: w.meeting.number), 7, cold=9
+        "organizer", club_url("meetings:detail", lambda w: w.meeting.number), 6, cold=9
     ),
     "rsvp (htmx)": Endpoint(
         "member",

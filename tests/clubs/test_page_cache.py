@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -236,3 +237,37 @@ def test_each_write_shows_on_the_cached_session_page(
     assert after == session_page(client, meeting)
     if write != "draft" or viewer == "organizer":
         assert after != before
+
+
+@pytest.mark.parametrize("change", ["rename", "leave", "attendance"])
+def test_who_is_coming_follows_the_members_on_the_cached_session_page(
+    client, club, organizer, member, change
+):
+    """The session page keeps its answers in the cache: a coming member's new name, their
+    leaving the club and the attendance the organizer records show at once."""
+    from clubs.services import leave_club
+    from sessions.services import mark_attendance
+
+    w = Club(club, organizer, member)
+    set_rsvp(meeting=w.coming, membership=w.membership, answer="going")
+    client.force_login(organizer)
+    meeting = w.held if change == "attendance" else w.coming
+    before = session_page(client, meeting)
+
+    if change == "rename":
+        own = Client()
+        own.force_login(member)
+        own.post(reverse("profile"), {"display_name": "Maxine", "time_zone": member.time_zone})
+    elif change == "leave":
+        leave_club(membership=w.membership)
+    else:
+        mark_attendance(meeting=w.held, attended_memberships=[w.membership])
+    after = session_page(client, meeting)
+    cache.clear()
+
+    assert after == session_page(client, meeting)
+    assert after != before
+    if change == "rename":
+        assert "Coming: Maxine" in after
+    if change == "leave":
+        assert "Coming:" not in after
