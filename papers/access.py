@@ -103,7 +103,8 @@ def vote_target(request, slug: str, pk: int, suggestion_pk: int):
     helpers, which answer as they do everywhere: 404 for a private club, a poll or a paper
     that is not there, 403 for someone who is not a member.
     """
-    if request.user.is_authenticated:
+    # Ids past the database's integer range are in no table (and not sent to it).
+    if request.user.is_authenticated and 0 < pk < 2**63 and 0 < suggestion_pk < 2**63:
         rows = fetch(_vote_target_sql(), [pk, suggestion_pk, slug, request.user.pk])
         if rows:
             membership, club, poll, suggestion = _VOTE_TARGET.instances(rows[0])

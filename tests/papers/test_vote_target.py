@@ -103,6 +103,20 @@ def test_another_clubs_paper_or_poll_is_not_found_for_a_member(
         (other_poll.pk, suggestion.pk),
         (poll.pk, 10**9),
         (10**9, suggestion.pk),
+        (poll.pk, 2**63),  # past the integer columns' range
+        (10**20, suggestion.pk),
     ]:
         with pytest.raises(Http404):
             vote_target(as_user(member), club.slug, poll_pk, suggestion_pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["polls/{poll}/vote/99999999999999999999/", "polls/{big}/vote/1/"])
+def test_ids_past_the_integer_range_are_not_found_over_http(club, ballot, member_client, path):
+    poll, _ = ballot
+    url = f"/c/{club.slug}/" + path.format(poll=poll.pk, big=2**63)
+
+    assert member_client.post(url, {"approve": "1"}).status_code == 404
+    assert (
+        member_client.post(f"/c/no-such-club/{path.format(poll=1, big=2**63)}").status_code == 404
+    )
