@@ -80,6 +80,7 @@ def main() -> None:
         .values_list("pk", flat=True)
         .first()
     )
+    closed = Poll.objects.filter(club__slug=SLUG, closed_at__isnull=False).first()
     htmx = {"HTTP_HX_REQUEST": "true"}
     vote_url = f"/c/{SLUG}/polls/{poll.pk}/vote/{spare}/"
     client = Client(HTTP_HOST=f"{HOST}:{PORT}")
@@ -101,6 +102,7 @@ def main() -> None:
         "club_page": (lambda: client.get(f"/c/{SLUG}/"), None),
         "session_page": (lambda: client.get(f"/c/{SLUG}/sessions/150/"), None),
         "timeline": (lambda: client.get(f"/c/{SLUG}/sessions/"), None),
+        "poll_page": (lambda: client.get(f"/c/{SLUG}/polls/{closed.pk}/"), None),
         "calendar": (lambda: anonymous.get(f"/c/{SLUG}/calendar.ics"), None),
         "floor_select": (lambda: client.get("/bench/floor/select/?pk=1"), None),
     }

@@ -5,13 +5,16 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
 from clubs.page import ballot_context, club_page_context, vote_answer_context
+from paperclub import cache as page_cache
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
@@ -319,23 +322,35 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, poll = poll_for_reader(request, slug, pk)
-    polls.close_due_polls(club=access.club)
-    poll.refresh_from_db()
+    if not poll.is_closed:  # its deadline may have passed: count it now
+        polls.close_due_polls(club=access.club)
+        poll.refresh_from_db()
     context = {
         "club": access.club,
         "access": access,
         "poll": poll,
         "rule": TIE_BREAK_RULE,
-        "meeting": getattr(poll, "meeting", None) if poll.is_closed else None,
     }
     if poll.is_ranked:
         label, about, _count = ranked.METHODS[poll.method]
         context["rule"] = f"{label}; on a tie, {RANKED_TIE_BREAK_RULE}."
         context["method_about"] = about
     if poll.is_closed:
-        context["tallies"] = Tally.objects.filter(poll=poll).select_related(
+        tallies = Tally.objects.filter(poll=poll).select_related(
             "suggestion__paper", "suggestion__suggested_by"
         )
+
+        def result() -> dict:
+            shown = {**context, "tallies": tallies, "meeting": getattr(poll, "meeting", None)}
+            html = render_to_string("papers/poll_detail.html#result", shown)
+            return {"html": html, "tallies": len(shown["tallies"])}
+
+        # A closed poll's result is the same for every reader until an override, an edit of
+        # its papers or a change to the session it scheduled.
+        scopes = page_cache.Scopes(access.club.pk)
+        (part,) = page_cache.get_many({scopes.key("poll-result", page_cache.ALL, poll.pk): result})
+        context["result_html"] = mark_safe(part["html"])
+        context["tallies"] = part["tallies"]
         if access.is_organizer:
             context["override_form"] = OverrideForm(poll=poll)
     elif poll.results_visible():

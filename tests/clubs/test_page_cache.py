@@ -271,3 +271,53 @@ def test_who_is_coming_follows_the_members_on_the_cached_session_page(
         assert "Coming: Maxine" in after
     if change == "leave":
         assert "Coming:" not in after
+
+
+def poll_page(client, poll) -> str:
+    body = client.get(reverse("papers:poll", args=[poll.club.slug, poll.pk])).content.decode()
+    return CSRF.sub(r"\1…", body)
+
+
+@pytest.mark.parametrize("viewer", ["member", "organizer"])
+@pytest.mark.parametrize("write", ["override", "edit", "move", "cancel"])
+def test_each_write_shows_on_the_cached_poll_result(client, club, organizer, member, viewer, write):
+    """A closed poll's result is cached for every reader: an override, an edit of a paper
+    it counted and a change to the session it scheduled each show at once."""
+    from papers import catalog
+    from papers.services import edit_suggestion
+    from sessions.services import cancel_meeting, update_meeting
+
+    w = Club(club, organizer, member)
+    poll = close_poll(poll=w.poll, closed_by=organizer)
+    meeting = poll.meeting
+    client.force_login(member if viewer == "member" else organizer)
+    before = poll_page(client, poll)
+    assert poll_page(client, poll) == before  # served from the cache now
+
+    if write == "override":
+        override_winner(
+            poll=poll, suggestion=w.papers[2], overridden_by=organizer, reason="Read it already"
+        )
+    elif write == "edit":
+        edit_suggestion(
+            suggestion=w.papers[1],
+            pitch="p",
+            details=catalog.ClubDetails(title="A better title", authors="", year=None),
+        )
+    elif write == "move":
+        update_meeting(
+            meeting=meeting,
+            starts_at=meeting.starts_at + dt.timedelta(days=2),
+            duration=dt.timedelta(minutes=meeting.duration_minutes),
+            place_name="",
+            place_url="",
+            presenters=[],
+        )
+    else:
+        cancel_meeting(meeting=meeting)
+    after = poll_page(client, poll)
+    cache.clear()
+
+    assert after == poll_page(client, poll)
+    if write != "cancel":  # the result still names the session, cancelled or not
+        assert after != before
