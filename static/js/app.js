@@ -16,6 +16,15 @@ function showProblem(text) {
   box.replaceChildren(p);
 }
 
+// A vote or a vote taken back changes what is left of the budget: a refusal shown beside
+// another paper ("You have used all 3 of your votes") may no longer hold, so each vote
+// that went through clears them (the row it answers comes back without one).
+document.addEventListener("voteCast", function () {
+  document.querySelectorAll(".suggestion .row-message").forEach(function (message) {
+    message.replaceChildren();
+  });
+});
+
 // The suggest form: a link lookup fills in the paper's details, but only into fields that
 // are still empty and not being typed in. An answer that arrives late must not overwrite
 // what the member typed after the lookup started (the server saw those fields empty).

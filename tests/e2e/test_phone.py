@@ -94,6 +94,11 @@ def test_a_refused_vote_shows_beside_its_button_on_a_phone(phone, demo):
     screenshot(page, "phone-refused-vote")
     assert run_axe(page) == []
 
+    # Taking a vote back frees one: the refusal beside the other paper no longer holds.
+    rows.nth(0).get_by_role("button", name="Remove your vote").tap()
+    expect(rows.nth(0).get_by_role("button", name="Vote for")).to_be_visible()
+    expect(alert).to_have_text("")
+
 
 def test_a_refusal_in_development_is_shown_in_place_not_as_a_page(phone, demo, settings):
     settings.DEBUG = True  # as under `make run`
