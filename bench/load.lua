@@ -12,12 +12,14 @@
 -- after the threads have ended, in the same process, and reads them from there.
 --
 -- Settings come from the environment:
---   BENCH_MODE     vote | floor_insert | club_page | session_page | timeline | calendar | floor_select
+--   BENCH_MODE     vote | floor_insert | club_page | session_page | timeline | poll_page |
+--                  calendar | floor_select
 --   BENCH_CONNECTIONS  the number of connections (= threads)
 --   BENCH_MEMBERS  members file: user id, membership id, session key, CSRF secret (tab-separated)
 --   BENCH_PLAN     (vote) the pairs to toggle: connection, session key, CSRF secret,
 --                  membership id, suggestion id, 1 if voted now else 0
---   BENCH_SLUG, BENCH_POLL, BENCH_SESSIONS (how many numbered sessions), BENCH_PAPERS (max paper id)
+--   BENCH_SLUG, BENCH_POLL, BENCH_SESSIONS (how many numbered sessions), BENCH_PAPERS (max paper id),
+--   BENCH_CLOSED_POLLS (closed polls' ids, comma-separated)
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -53,6 +55,7 @@ end
 -- Thread state. Globals are what done() reads through thread:get (numbers and strings).
 local mode, slug, poll, sessions, papers
 local members = {} -- {session key, csrf secret}
+local closed_polls = {} -- poll_page: closed polls' ids
 local owned = {} -- vote: {session key, csrf, membership id, suggestion id}
 local states -- vote: C array, 1 if the owned pair is voted (as last acknowledged)
 local latencies -- C array of microseconds
@@ -80,6 +83,9 @@ function init(args)
   slug = os.getenv("BENCH_SLUG")
   poll = os.getenv("BENCH_POLL")
   sessions = tonumber(os.getenv("BENCH_SESSIONS"))
+  for id in string.gmatch(os.getenv("BENCH_CLOSED_POLLS") or "", "[^,]+") do
+    closed_polls[#closed_polls + 1] = id
+  end
   papers = tonumber(os.getenv("BENCH_PAPERS"))
   for line in io.lines(os.getenv("BENCH_MEMBERS")) do
     local f = split(line)
@@ -142,6 +148,9 @@ local function build(n)
   elseif mode == "session_page" then
     local number = spread % sessions + 1
     return wrk.format("GET", "/c/" .. slug .. "/sessions/" .. number .. "/", signed_in(member))
+  elseif mode == "poll_page" then
+    local id = closed_polls[spread % #closed_polls + 1]
+    return wrk.format("GET", "/c/" .. slug .. "/polls/" .. id .. "/", signed_in(member))
   elseif mode == "timeline" then
     return wrk.format("GET", "/c/" .. slug .. "/sessions/", signed_in(member))
   elseif mode == "calendar" then

@@ -41,6 +41,7 @@ ENDPOINTS = {
     "club_page": ("club_page", "floor_select"),
     "session_page": ("session_page", "floor_select"),
     "timeline": ("timeline", "floor_select"),
+    "poll_page": ("poll_page", "floor_select"),
     "calendar": ("calendar", "floor_select"),
     "floor_select": ("floor_select", "floor_select"),
     "floor_insert": ("floor_insert", "floor_insert"),
@@ -53,6 +54,7 @@ ORDER = [
     "club_page",
     "session_page",
     "timeline",
+    "poll_page",
     "calendar",
 ]
 PAIRS_VOTED, PAIRS_UNVOTED = 5, 5  # per member: toggled pairs that start voted / not voted
@@ -78,6 +80,13 @@ TARGETS = [
     (
         "8 clients: club page p99 < 150 ms",
         lambda r, lost: _p99_target(r, "club_page", 8, 150),
+    ),
+    *(
+        (
+            f"32 clients: {name.replace('_', ' ')} >= 30% of the SELECT floor's rps",
+            lambda r, lost, name=name: _ratio_target(r, name, 32, 0.30),
+        )
+        for name in ("session_page", "timeline", "poll_page")
     ),
     (
         "htmx vote response < 2 KB",
@@ -601,7 +610,9 @@ def machine_description(pg_version: str, workers: int, threads: int) -> dict:
     }
 
 
-def probe(members, plan, poll_id: int, candidates: list[int], paper_id: int) -> dict:
+def probe(
+    members, plan, poll_id: int, candidates: list[int], paper_id: int, closed_polls: list[int]
+) -> dict:
     """Queries and body bytes of one request to each endpoint, in this process through
     Django's test client (same settings, same database, same member's cookies as the load).
     Each request is made twice and the second one counted: the workers are warm too."""
@@ -632,6 +643,7 @@ def probe(members, plan, poll_id: int, candidates: list[int], paper_id: int) -> 
         "club_page": ("get", f"/c/{SLUG}/", None, {}),
         "session_page": ("get", f"/c/{SLUG}/sessions/150/", None, {}),
         "timeline": ("get", f"/c/{SLUG}/sessions/", None, {}),
+        "poll_page": ("get", f"/c/{SLUG}/polls/{closed_polls[0]}/", None, {}),
         "calendar": ("get", f"/c/{SLUG}/calendar.ics", None, {}),
         "floor_select": ("get", f"/bench/floor/select/?pk={paper_id}", None, {}),
         "floor_insert": ("post", "/bench/floor/insert/", {"approve": "1"}, htmx),
@@ -762,6 +774,11 @@ def main() -> None:
     )
     paper_max = Paper.objects.order_by("-pk").values_list("pk", flat=True).first()
     held = Meeting.objects.filter(club__slug=SLUG, state="held").count()
+    closed_polls = list(
+        Poll.objects.filter(club__slug=SLUG, closed_at__isnull=False).values_list("pk", flat=True)[
+            :50
+        ]
+    )
 
     def votes_now() -> set[tuple[int, int]]:
         return set(Vote.objects.filter(poll=poll).values_list("membership_id", "suggestion_id"))
@@ -778,7 +795,7 @@ def main() -> None:
     server = start_server(options.workers, options.threads)
     try:
         wait_until_up(server, members[-1], paper_max)
-        probes = probe(members, plan, poll.pk, candidates, paper_max)
+        probes = probe(members, plan, poll.pk, candidates, paper_max, closed_polls)
         log("queries and bytes per request: " + json.dumps(probes))
         env = {
             "BENCH_MEMBERS": str(members_file),
@@ -786,6 +803,8 @@ def main() -> None:
             "BENCH_SLUG": SLUG,
             "BENCH_POLL": str(poll.pk),
             "BENCH_SESSIONS": str(held),
+            # Closed polls' result pages, the newest first.
+            "BENCH_CLOSED_POLLS": ",".join(map(str, closed_polls)),
             "BENCH_PAPERS": str(paper_max),
             # The requests a vote click makes the page send after it, sent by wrk too.
             "BENCH_FOLLOWUPS": ",".join(probes["vote_toggle"].get("follow_ups", [])),
