@@ -120,3 +120,29 @@ def test_ids_past_the_integer_range_are_not_found_over_http(club, ballot, member
     assert (
         member_client.post(f"/c/no-such-club/{path.format(poll=1, big=2**63)}").status_code == 404
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("approve", ["1", "0"])
+def test_the_vote_answer_stays_under_2_kb_with_a_long_title(
+    club, organizer, member_client, approve
+):
+    # The busiest answer the site sends: the row and the "votes left" line, no whitespace
+    # between tags (a title and pitch as long as people write them).
+    long = suggest_paper(
+        club=club,
+        suggested_by=organizer,
+        link="2401.04088",
+        title="Mixtral of Experts: Sparse Mixture of Experts Language Models at Scale " * 2,
+        pitch="Why sparse routing matters for serving costs, and what it does to quality. " * 2,
+    )
+    poll = open_poll(club=club, opened_by=organizer)
+    url = f"/c/{club.slug}/polls/{poll.pk}/vote/{long.pk}/"
+
+    answer = member_client.post(url, {"approve": approve}, headers={"HX-Request": "true"})
+
+    body = answer.content.decode()
+    assert answer.status_code == 200
+    assert f'id="suggestion-{long.pk}"' in body and 'id="ballot-status"' in body
+    assert len(answer.content) < 2048
+    assert ">\n" not in body.split('id="ballot-status"')[0]  # the row is spaceless too
