@@ -46,7 +46,11 @@ def counted(cache, per: str) -> int:
 
 @pytest.mark.django_db
 def test_votes_over_the_limit_are_refused_in_place_and_a_refusal_is_not_counted(
-    redis_cache, settings, club, member, poll_setup  # noqa: F811
+    redis_cache,
+    settings,
+    club,
+    member,
+    poll_setup,  # noqa: F811
 ):
     settings.RATE_LIMITS = {"vote": "3/m/user,100/m/ip"}
     poll, suggestion = poll_setup
