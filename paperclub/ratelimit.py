@@ -19,14 +19,15 @@ import threading
 import time
 from functools import wraps
 
-from allauth.core.internal.ratelimit import Rate, get_cache_key, parse_rates
+from allauth.core.internal.ratelimit import Rate, get_cache_key, get_rates
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from paperclub.http import htmx_refusal
+from paperclub.redis_cache import redis_client
 
 APP = "paperclub"
 
@@ -85,7 +86,7 @@ def rate_limit(action: str):
 
 
 def _rates(request: HttpRequest, action: str) -> list[Rate]:
-    rates = list(dict.fromkeys(parse_rates(limits(action))))
+    rates = get_rates(app=APP, action=action, config={action: limits(action)})
     if not request.user.is_authenticated:
         rates = [rate for rate in rates if rate.per != "user"]
     return rates
@@ -98,8 +99,10 @@ def _consume(request: HttpRequest, action: str) -> float | None:
     if not rates:
         return None
     keys = [get_cache_key(request, app=APP, action=action, rate=rate) for rate in rates]
-    if hasattr(cache, "redis_client"):
-        return _take_redis(cache.redis_client(), [cache.make_key(k) for k in keys], rates)
+    # Any Redis cache counts atomically across processes, Django's own backend as well.
+    client = redis_client(caches["default"])
+    if client is not None:
+        return _take_redis(client, [cache.make_key(k) for k in keys], rates)
     return _take_local(keys, rates)
 
 

@@ -32,4 +32,12 @@ class RedisCache(redis.RedisCache):
 
     def redis_client(self):
         """The Redis client writes go through, for commands Django's cache API lacks."""
-        return self._cache.get_client(None, write=True)
+        return redis_client(self)
+
+
+def redis_client(backend):
+    """The Redis client of a Django Redis cache (this one or Django's own) that writes go
+    through, or None for another kind of cache."""
+    if isinstance(backend, redis.RedisCache):
+        return backend._cache.get_client(None, write=True)
+    return None

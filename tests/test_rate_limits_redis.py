@@ -125,3 +125,21 @@ def test_the_cache_backend_keeps_one_client_per_pool(redis_cache):
     assert redis_cache.redis_client() is redis_cache.redis_client()
     redis_cache.set("a", 1)
     assert redis_cache.get_many(["a", "b"]) == {"a": 1}
+
+
+@pytest.mark.django_db
+def test_djangos_own_redis_backend_is_counted_in_redis_too(redis_cache, settings, member):
+    # A deployment may name Django's backend instead of ours: the limits are still
+    # counted by the script, atomically for every process, not under one process's lock.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    settings.RATE_LIMITS = {"vote": "2/m/user,100/m/ip"}
+
+    taken = [ratelimit._consume(a_request(member), "vote") is None for _ in range(3)]
+
+    assert taken == [True, True, False]
+    client = redis.Redis.from_url(REDIS_URL)
+    (key,) = client.keys("*rl:paperclub:vote:*/user:*")
+    assert client.type(key) == b"zset"  # the script's window, not a list the process locked
+    assert client.zcard(key) == 2
