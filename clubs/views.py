@@ -92,15 +92,15 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
         context = cached_club_page_context(request, access, poll)
         return render(request, "clubs/club_detail.html", context)
     access = club_for_reader(request, slug)
-    if request.htmx and request.htmx.target == "more-suggestions":
+    if target == "more-suggestions":
         context = club_page_context(access, regions_only=True)
         context.update(backlog_page(context["suggestions"], page, cumulative=False))
         return render(request, "clubs/club_detail.html#suggestion-page", context)
-    if request.htmx and request.htmx.target in CLUB_PAGE_REGIONS:
+    if target in CLUB_PAGE_REGIONS:
         context = club_page_context(access, regions_only=True)
-        if request.htmx.target == "suggestions":
+        if target == "suggestions":
             context.update(backlog_page(context["suggestions"], 1, cumulative=True))
-        return render(request, f"clubs/club_detail.html#{request.htmx.target}", context)
+        return render(request, f"clubs/club_detail.html#{target}", context)
     # A plain "Show more" link: rows past the first page, built each time.
     context = club_page_context(access, page=page)
     return render(request, "clubs/club_detail.html", context)

@@ -1,11 +1,12 @@
 """Fixed reads: one hand-written SELECT joining several tables, its rows built into model
 instances as the ORM builds them.
 
-For the busiest requests only (the vote, the club page), where building and compiling an
-ORM query costs more than the database takes to answer it. `Join` names the models, the
-alias each has in the SQL and, where not all are needed, the fields to read; its
-`columns()` go into the SELECT and `instances(row)` turn each row back into models, with
-the same conversions from database values the ORM applies (SQLite's dates arrive as text).
+For the busiest requests only (the vote, the club page, the session page), where
+building and compiling an ORM query costs more than the database takes to answer it.
+`Join` names the models, the alias each has in the SQL and, where not all are needed, the
+fields to read; its `columns()` go into the SELECT and `instances(row)` turn each row
+back into models, with the same conversions from database values the ORM applies
+(SQLite's dates arrive as text).
 A model whose primary key is NULL in the row (a LEFT JOIN that found nothing) is None.
 """
 
@@ -21,10 +22,6 @@ class Join:
 
     def _fields(self, model, names) -> list:
         return [f for f in model._meta.concrete_fields if names is None or f.attname in names]
-
-    @functools.cached_property
-    def width(self) -> int:
-        return sum(len(self._fields(model, names)) for model, _, names in self.parts)
 
     def columns(self) -> str:
         return ", ".join(
@@ -48,7 +45,7 @@ class Join:
         return readers
 
     def instances(self, row) -> tuple:
-        """The models of one row (the SELECT's first `width` columns), in `parts` order."""
+        """The models of one row (its first columns, as `columns()` listed them), in order."""
         built, start = [], 0
         for model, names, converters, pk_index in self._readers:
             values = row[start : start + len(names)]
