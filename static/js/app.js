@@ -16,6 +16,16 @@ function showProblem(text) {
   box.replaceChildren(p);
 }
 
+// A refusal lands in its region beside the button that asked (htmx_refusal); on a phone
+// that region can be just past the bottom of the screen. Bring it into view, only as far
+// as it takes, so the member reads why nothing happened.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var target = event.detail.target;
+  if (event.detail.xhr && event.detail.xhr.status >= 400 && target && target.scrollIntoView) {
+    target.scrollIntoView({ block: "nearest" });
+  }
+});
+
 // A vote or a vote taken back changes what is left of the budget: a refusal shown beside
 // another paper ("You have used all 3 of your votes") may no longer hold, so each vote
 // that went through clears them (the row it answers comes back without one).
