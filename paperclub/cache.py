@@ -7,8 +7,8 @@ settings: name, rules, slot), `ballot_scope(club_id)` (its suggestions and polls
 version in the cache; a write that changes what a scope covers calls `bump(scope, ...)`,
 and every fragment keyed by the old version is never read again.
 
-- `bump(*scopes)`: new versions now, and again when the transaction commits (a page
-  rendered meanwhile from the data as it was before the commit is cached under the
+- `bump(*scopes)`: new versions now, and inside a transaction again when it commits (a
+  page rendered meanwhile from the data as it was before the commit is cached under the
   in-between version, which the second bump leaves behind).
 - `Scopes(club_id)`: a club's versions, read once per page; `.key(name, uses, *vary)` is
   a fragment's key: the versions of the scopes it shows, the viewer's language and time
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -65,7 +65,8 @@ def bump(*scopes: str) -> None:
         cache.set_many({scope: secrets.token_hex(8) for scope in scopes}, timeout=None)
 
     new_versions()
-    transaction.on_commit(new_versions)
+    if connection.in_atomic_block:  # else the write is committed already: once is enough
+        transaction.on_commit(new_versions)
 
 
 def versions(scopes: Iterable[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """Polls and votes: opening, voting, ranking, counting, closing. Each write runs in one
 transaction."""
 
+import copy
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
@@ -151,7 +152,6 @@ class Ballot:
         return max(self.budget - self.votes_used, 0)
 
 
-@transaction.atomic
 def set_vote(
     *, poll: Poll, membership: Membership, suggestion: Suggestion, approve: bool
 ) -> Ballot:
@@ -160,44 +160,36 @@ def set_vote(
     Idempotent: voting twice for the same candidate leaves one vote. Refused when the
     poll is closed or past its closing time, when the suggestion is not an open
     candidate of this club, for someone outside the club, or past the vote budget.
-    Side effects: inserts or deletes at most one Vote row; with live results, a new version
+    Side effects, when a vote was added or taken back: with live results, a new version
     of the club's ballot in the page cache (paperclub.cache) and an edit of the poll's
     Discord messages queued (integrations.tasks.queue_poll_refresh); in a live poll, a new
     version of its screens' state (papers.live).
 
-    Locks (PostgreSQL): the poll FOR SHARE (closing it waits for the vote, and a vote
-    waits for a close under way), the membership FOR UPDATE (one member's requests queue
-    up, so a double-click cannot exceed the budget), and for a vote the suggestion FOR
-    SHARE (a withdrawal waits for it, or the vote sees the paper withdrawn). Two
-    statements: the count must be read after the membership lock is held, and a
-    statement reads what was committed when it began.
+    Runs in one transaction. On PostgreSQL it is one call of the function `papers_set_vote`
+    (migration papers 0010), one round trip: it locks the poll FOR SHARE (closing it waits
+    for the vote, and a vote waits for a close under way), the membership FOR UPDATE (one
+    member's requests queue up, so a double-click cannot exceed the budget), and for a
+    vote the suggestion FOR SHARE (a withdrawal waits for it, or the vote sees the paper
+    withdrawn); it counts the member's votes in a second statement, whose snapshot is
+    taken once the membership lock is held.
     """
     # A poll's, a membership's and a suggestion's club never change: checked as given.
     if membership.club_id != poll.club_id:
         raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     if suggestion.club_id != poll.club_id:
         raise RuleViolation("That paper is not on this club's ballot.", status=400)
+    now = timezone.now()
     if connection.vendor == "postgresql":
-        poll = _poll_locked_for_vote(poll.pk, membership.pk)
+        poll, state, used, here = _cast_vote(poll, membership.pk, suggestion.pk, approve, now)
     else:
-        poll = Poll.objects.get(pk=poll.pk)
-    if poll.is_ranked:
-        raise RuleViolation("This poll takes a ranking: order the papers instead.", status=400)
-    if not poll.is_open():
-        raise RuleViolation("Voting has closed for this poll.")
-    if poll.is_live and not poll.shortlist.filter(pk=suggestion.pk).exists():
-        raise RuleViolation("That paper is not on this vote's shortlist.", status=400)
-    _changes_live_state(poll)
-    from integrations.tasks import queue_poll_refresh
-
-    if connection.vendor == "postgresql":
-        state, used, here = _write_vote(poll, membership.pk, suggestion.pk, approve=approve)
-    else:
-        state, used, here = _write_vote_plain(poll, membership.pk, suggestion.pk, approve=approve)
-    if poll.results_visible():  # the counts on the club page change for everyone
-        cache.bump(cache.ballot_scope(poll.club_id))
+        with transaction.atomic():
+            poll, state, used, here = _cast_vote_plain(
+                poll, membership.pk, suggestion.pk, approve, now
+            )
+    added = approve and state == State.OPEN and not here and used < poll.budget
+    if added or (not approve and here):
+        _vote_changed(poll)
     if not approve:
-        queue_poll_refresh(poll)
         return Ballot(votes_used=used, budget=poll.budget)
     if state != State.OPEN:  # withdrawn, or merged into another row of the same paper
         raise RuleViolation("That paper is no longer on the ballot.")
@@ -207,82 +199,81 @@ def set_vote(
         raise RuleViolation(
             f"You have used all {poll.budget} of your votes. Take one back to vote for this paper."
         )
-    queue_poll_refresh(poll)
     return Ballot(votes_used=used + 1, budget=poll.budget)
 
 
-def _poll_locked_for_vote(poll_id: int, membership_id: int) -> Poll:
-    """The poll as committed now, FOR SHARE, with the voter's membership FOR UPDATE."""
-    rows = list(
-        Poll.objects.raw(
-            f"SELECT p.* FROM {Poll._meta.db_table} p"
-            f" JOIN {Membership._meta.db_table} m ON m.id = %s AND m.club_id = p.club_id"
-            " WHERE p.id = %s FOR SHARE OF p FOR UPDATE OF m",
-            [membership_id, poll_id],
-        )
-    )
-    if not rows:  # the member left the club meanwhile
-        raise RuleViolation("Only members of this club can vote in its polls.", status=403)
-    return rows[0]
+def _vote_refusal(poll: Poll, *, on_shortlist: bool, now: dt.datetime) -> RuleViolation | None:
+    """Why no vote can be written in the poll as it stands (papers_set_vote's own check)."""
+    if poll.is_ranked:
+        return RuleViolation("This poll takes a ranking: order the papers instead.", status=400)
+    if not poll.is_open(now):
+        return RuleViolation("Voting has closed for this poll.")
+    if poll.is_live and not on_shortlist:
+        return RuleViolation("That paper is not on this vote's shortlist.", status=400)
+    return None
 
 
-_VOTE_SQL = """
-WITH s AS (
-    SELECT id, state FROM {suggestion} WHERE id = %(suggestion)s FOR SHARE
-), mine AS (
-    SELECT count(*) AS used, count(*) FILTER (WHERE suggestion_id = %(suggestion)s) AS here
-    FROM {vote} WHERE poll_id = %(poll)s AND membership_id = %(membership)s
-), added AS (
-    INSERT INTO {vote} (poll_id, membership_id, suggestion_id, cast_at)
-    SELECT %(poll)s, %(membership)s, s.id, %(now)s FROM s, mine
-    WHERE s.state = %(open)s AND mine.here = 0 AND mine.used < %(budget)s
-    RETURNING 1
+_LOCKED_POLL_FIELDS = (
+    "closed_at",
+    "closes_at",
+    "method",
+    "countdown_minutes",
+    "budget",
+    "show_live_results",
 )
-SELECT (SELECT state FROM s), mine.used, mine.here FROM mine
-"""
-
-_UNVOTE_SQL = """
-WITH taken AS (
-    DELETE FROM {vote}
-    WHERE poll_id = %(poll)s AND membership_id = %(membership)s
-    AND suggestion_id = %(suggestion)s
-    RETURNING 1
-)
-SELECT NULL, (SELECT count(*) FROM {vote}
-    WHERE poll_id = %(poll)s AND membership_id = %(membership)s)
-    - (SELECT count(*) FROM taken), 0
-"""
 
 
-def _write_vote(poll: Poll, membership_id: int, suggestion_id: int, *, approve: bool):
-    """Check, write and count in one statement: (suggestion state, votes used before, whether
-    this candidate already had the vote). The insert happens only when the paper is open,
-    not yet voted for and within the budget; the caller says which refusal applies."""
-    tables = {"suggestion": Suggestion._meta.db_table, "vote": Vote._meta.db_table}
-    params = {
-        "poll": poll.pk,
-        "membership": membership_id,
-        "suggestion": suggestion_id,
-        "now": timezone.now(),
-        "open": State.OPEN,
-        "budget": poll.budget,
-    }
+def _cast_vote(poll: Poll, membership_id: int, suggestion_id: int, approve: bool, now):
+    """papers_set_vote: the poll as locked, the paper's state (a vote only), the votes used
+    (before a vote, after taking one back) and whether this paper had the member's vote.
+    A refusal raises; nothing was written."""
     with connection.cursor() as cursor:
-        cursor.execute((_VOTE_SQL if approve else _UNVOTE_SQL).format(**tables), params)
-        return cursor.fetchone()
+        cursor.execute(
+            "SELECT * FROM papers_set_vote(%s, %s, %s, %s, %s, %s, %s)",
+            [poll.pk, membership_id, suggestion_id, approve, now, Poll.Method.APPROVAL, State.OPEN],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the member left the club meanwhile
+        raise RuleViolation("Only members of this club can vote in its polls.", status=403)
+    locked = copy.copy(poll)
+    for name, value in zip(_LOCKED_POLL_FIELDS, row[: len(_LOCKED_POLL_FIELDS)], strict=True):
+        setattr(locked, name, value)
+    on_shortlist, state, used, here = row[len(_LOCKED_POLL_FIELDS) :]
+    if refusal := _vote_refusal(locked, on_shortlist=on_shortlist, now=now):
+        raise refusal
+    if used is None:  # the function's check and _vote_refusal disagree: a bug, not a refusal
+        raise RuntimeError(f"papers_set_vote refused a vote in poll {poll.pk} for no stated rule")
+    return locked, state, used, here
 
 
-def _write_vote_plain(poll: Poll, membership_id: int, suggestion_id: int, *, approve: bool):
-    """The same as _write_vote in plain ORM statements (SQLite has one writer at a time)."""
+def _cast_vote_plain(poll: Poll, membership_id: int, suggestion_id: int, approve: bool, now):
+    """The same as _cast_vote in plain ORM statements (SQLite has one writer at a time)."""
+    poll = Poll.objects.get(pk=poll.pk)
+    on_shortlist = not poll.is_live or poll.shortlist.filter(pk=suggestion_id).exists()
+    if refusal := _vote_refusal(poll, on_shortlist=on_shortlist, now=now):
+        raise refusal
     mine = Vote.objects.filter(poll=poll, membership_id=membership_id)
     if not approve:
-        mine.filter(suggestion_id=suggestion_id).delete()
-        return None, mine.count(), 0
+        taken, _ = mine.filter(suggestion_id=suggestion_id).delete()
+        return poll, None, mine.count(), taken
     state = Suggestion.objects.filter(pk=suggestion_id).values_list("state", flat=True).first()
     counts = mine.aggregate(used=Count("pk"), here=Count("pk", filter=Q(suggestion=suggestion_id)))
     if state == State.OPEN and not counts["here"] and counts["used"] < poll.budget:
-        Vote.objects.create(poll=poll, membership_id=membership_id, suggestion_id=suggestion_id)
-    return state, counts["used"], counts["here"]
+        Vote.objects.create(
+            poll=poll, membership_id=membership_id, suggestion_id=suggestion_id, cast_at=now
+        )
+    return poll, state, counts["used"], counts["here"]
+
+
+def _vote_changed(poll: Poll) -> None:
+    """What a vote added or taken back shows elsewhere: the live counts on the club page
+    and on Discord, and a live poll's screens."""
+    from integrations.tasks import queue_poll_refresh
+
+    if poll.results_visible():  # the counts on the club page change for everyone
+        cache.bump(cache.ballot_scope(poll.club_id))
+    _changes_live_state(poll)
+    queue_poll_refresh(poll)
 
 
 def _changes_live_state(poll: Poll) -> None:
