@@ -48,10 +48,12 @@ _READ = Join(
 def _read_sql() -> str:
     user = get_user_model()._meta.db_table
     meetings = Meeting._meta.db_table
+    presenters = Meeting.presenters.through._meta.db_table
     return (
         f"SELECT {_READ.columns()}, EXISTS (SELECT 1 FROM {meetings} l"
         "  WHERE l.club_id = mt.club_id AND l.starts_at > mt.starts_at AND l.starts_at <= %s"
-        "  AND l.state <> %s)"
+        "  AND l.state <> %s),"
+        f" EXISTS (SELECT 1 FROM {presenters} pr WHERE pr.meeting_id = mt.id AND pr.user_id = %s)"
         f" FROM {Club._meta.db_table} c"
         f" JOIN {meetings} mt ON mt.club_id = c.id AND mt.number = %s"
         f" LEFT JOIN {Membership._meta.db_table} m ON m.club_id = c.id AND m.user_id = %s"
@@ -63,28 +65,39 @@ def _read_sql() -> str:
 
 def meeting_for_reader(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
     """Anyone for a public club's session, members for a private one's (404 otherwise).
+    The meeting's `viewer_presents` says whether the viewer is one of its presenters; its
+    papers and presenters are read when first used (`with_papers` reads both at once).
 
     The session page is read often, so this is one query of fixed SQL (paperclub.rows)
-    for the club, the viewer's membership and the session as _meeting() loads it, then its
-    papers and presenters; a missing club or session is looked up the usual way."""
+    for the club, the viewer's membership and the session as _meeting() loads it; a
+    missing club or session is looked up the usual way."""
+    user_pk = request.user.pk if request.user.is_authenticated else None
     if 0 < number < 2**31:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        user_pk = request.user.pk if request.user.is_authenticated else None
-        rows = fetch(_read_sql(), [now, Meeting.State.CANCELLED, number, user_pk, slug])
+        params = [now, Meeting.State.CANCELLED, user_pk, number, user_pk, slug]
+        rows = fetch(_read_sql(), params)
         if rows:
             club, membership, meeting, poll, posted_by = _READ.instances(rows[0])
             access = readable(ClubAccess(club=club, membership=membership))
             if membership is not None:
                 membership.club = club
             meeting.club, meeting.poll, meeting.notes_posted_by = club, poll, posted_by
-            meeting.later_started = bool(rows[0][-1])
+            meeting.later_started, meeting.viewer_presents = map(bool, rows[0][-2:])
             if poll is not None:
                 poll.club = club
-            papers = Suggestion.objects.select_related("paper")
-            prefetch_related_objects([meeting], Prefetch("suggestions", papers), "presenters")
             return access, meeting
     access = club_for_reader(request, slug)
-    return access, _meeting(access, number)
+    meeting = _meeting(access, number)
+    meeting.viewer_presents = meeting.presented_by(request.user)
+    return access, meeting
+
+
+def with_papers(meeting: Meeting) -> Meeting:
+    """The meeting with its papers (and their catalog rows) and presenters read, in two
+    queries (none when they are read already)."""
+    papers = Suggestion.objects.select_related("paper")
+    prefetch_related_objects([meeting], Prefetch("suggestions", papers), "presenters")
+    return meeting
 
 
 def meeting_for_member(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
@@ -97,16 +110,15 @@ def meeting_for_organizer(request, slug: str, number: int) -> tuple[ClubAccess, 
     return access, _meeting(access, number)
 
 
-def may_write_notes(access: ClubAccess, meeting: Meeting, user) -> bool:
-    """Organizers and the session's presenters write the notes."""
-    if access.is_organizer:
-        return True
-    return access.is_member and any(p.pk == user.pk for p in meeting.presenters.all())
+def may_write_notes(access: ClubAccess, *, presents: bool) -> bool:
+    """Organizers and the session's presenters (`presents`: the viewer is one) write the
+    notes."""
+    return access.is_organizer or (access.is_member and presents)
 
 
 def meeting_for_note_taker(request, slug: str, number: int) -> tuple[ClubAccess, Meeting]:
     access = club_for_member(request, slug)
     meeting = _meeting(access, number)
-    if not may_write_notes(access, meeting, request.user):
+    if not may_write_notes(access, presents=meeting.presented_by(request.user)):
         raise PermissionDenied("Only organizers and the session's presenters write the notes.")
     return access, meeting

@@ -158,6 +158,9 @@ class Meeting(models.Model):
     def has_notes(self) -> bool:
         return self.notes_posted_at is not None
 
+    def presented_by(self, user) -> bool:
+        return user.is_authenticated and any(p.pk == user.pk for p in self.presenters.all())
+
     @property
     def has_started(self) -> bool:
         return self.starts_at <= timezone.now()

@@ -35,6 +35,7 @@ from sessions.access import (
     meeting_for_note_taker,
     meeting_for_organizer,
     meeting_for_reader,
+    with_papers,
 )
 from sessions.feeds import calendar_bytes
 from sessions.forms import AttendanceForm, MaterialsForm, MeetingForm, NotesForm
@@ -115,37 +116,41 @@ def rsvp_context(access, meeting: Meeting, rsvps: list[Answer] | None = None) ->
     }
 
 
+SHARED_PARTS = ("papers", "presenters", "notes", "materials")  # of the session page
+
+
 @require_safe
 def meeting_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     access, meeting = meeting_for_reader(request, slug, number)
-    can_write = may_write_notes(access, meeting, request.user)
+    can_write = may_write_notes(access, presents=meeting.viewer_presents)
     # A draft is the note takers' own until it is published.
     show_sections = meeting.has_notes or can_write
 
-    def notes_and_materials() -> dict:
-        # The same for everyone who may see them: cached until the club's sessions change.
+    def shared_parts() -> dict:
+        # The same for everyone who may see them: cached until the club's papers or
+        # sessions change (a paper's edit, a presenter's new name, notes, materials).
         shown = {
             "club": access.club,
-            "meeting": meeting,
+            "meeting": with_papers(meeting),
             "sections": list(meeting.note_sections.all()) if show_sections else [],
             "materials": list(meeting.materials.all()),
         }
-        return {
-            "notes": render_to_string("sessions/meeting_detail.html#session-notes", shown),
-            "materials": render_to_string("sessions/meeting_detail.html#session-materials", shown),
-            "has_sections": bool(shown["sections"]),
+        parts = {
+            name: render_to_string(f"sessions/meeting_detail.html#session-{name}", shown)
+            for name in SHARED_PARTS
         }
+        return {**parts, "has_sections": bool(shown["sections"])}
 
     scopes = page_cache.Scopes(access.club.pk)
     rsvps, parts = page_cache.get_many(
         {
             _answers_key(scopes, meeting): lambda: _answers(meeting),
-            scopes.key("session", page_cache.ALL, meeting.pk, show_sections): notes_and_materials,
+            scopes.key("session-parts", page_cache.ALL, meeting.pk, show_sections): shared_parts,
         }
     )
     context = {
         **rsvp_context(access, meeting, rsvps),
-        "parts": {name: mark_safe(parts[name]) for name in ("notes", "materials")},
+        "parts": {name: mark_safe(parts[name]) for name in SHARED_PARTS},
         "has_sections": parts["has_sections"],
         "can_write_notes": can_write,
     }
@@ -220,6 +225,7 @@ def materials_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse
 def meeting_calendar(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One session as an .ics download ("add to calendar")."""
     access, meeting = meeting_for_reader(request, slug, number)
+    with_papers(meeting)
     body = calendar_bytes(
         f"{access.club.name} #{meeting.number}", [meeting], request.build_absolute_uri
     )

@@ -204,11 +204,14 @@ ENDPOINTS = {
     ),
     "export markdown": Endpoint("anonymous", club_url("papers:export_markdown"), 6),
     "timeline": Endpoint("member", club_url("meetings:timeline"), 3, cold=6),
+    # Warm: session, user, and one read of the club, membership and session (the papers,
+    # presenters, notes and answers come from the cache); the organizer's attendance form
+    # reads the members too.
     "session": Endpoint(
-        "member", club_url("meetings:detail", lambda w: w.meeting.number), 5, cold=8
+        "member", club_url("meetings:detail", lambda w: w.meeting.number), 3, cold=8
     ),
     "session (organizer)": Endpoint(
-        "organizer", club_url("meetings:detail", lambda w: w.meeting.number), 6, cold=9
+        "organizer", club_url("meetings:detail", lambda w: w.meeting.number), 4, cold=9
     ),
     "rsvp (htmx)": Endpoint(
         "member",

@@ -239,6 +239,63 @@ def test_each_write_shows_on_the_cached_session_page(
         assert after != before
 
 
+@pytest.mark.parametrize("viewer", ["member", "organizer"])
+@pytest.mark.parametrize("change", ["edit", "presenters", "presenter renamed"])
+def test_the_cached_session_page_follows_its_papers_and_presenters(
+    client, club, organizer, member, viewer, change
+):
+    """The session page keeps its papers and presenters in the cache: a paper's new title,
+    new presenters and a presenter's new name show at once, and a member made presenter
+    may write the notes at once."""
+    from papers import catalog
+    from papers.services import edit_suggestion
+    from sessions.services import update_meeting
+
+    w = Club(club, organizer, member)
+    meeting = w.coming
+
+    def present(presenters):
+        update_meeting(
+            meeting=meeting,
+            starts_at=meeting.starts_at,
+            duration=dt.timedelta(minutes=meeting.duration_minutes),
+            place_name="",
+            place_url="",
+            presenters=presenters,
+        )
+
+    if change == "presenter renamed":
+        present([member])
+    client.force_login(member if viewer == "member" else organizer)
+    before = session_page(client, meeting)
+
+    if change == "edit":
+        edit_suggestion(
+            suggestion=w.papers[3],
+            pitch="p",
+            details=catalog.ClubDetails(title="A better title", authors="", year=None),
+        )
+    elif change == "presenters":
+        present([member])
+    else:
+        own = Client()
+        own.force_login(member)
+        own.post(reverse("profile"), {"display_name": "Maxine", "time_zone": member.time_zone})
+    after = session_page(client, meeting)
+    cache.clear()
+
+    assert after == session_page(client, meeting)
+    assert after != before
+    if change == "edit":
+        assert "A better title" in after and "Paper 3" not in after
+    if change == "presenters":
+        assert "<dt>Presented by</dt><dd>Max Member</dd>" in after
+        assert "Write the notes" in after  # organizers always may; the member now presents
+        assert ("Write the notes" in before) == (viewer == "organizer")
+    if change == "presenter renamed":
+        assert "<dt>Presented by</dt><dd>Maxine</dd>" in after
+
+
 @pytest.mark.parametrize("change", ["rename", "leave", "attendance"])
 def test_who_is_coming_follows_the_members_on_the_cached_session_page(
     client, club, organizer, member, change

@@ -98,3 +98,17 @@ def test_a_member_reads_a_private_clubs_session(private_club, member, organizer)
 def test_a_session_that_is_not_there_is_not_found(club, member, number):
     with pytest.raises(Http404):
         meeting_for_reader(as_user(member), club.slug, number)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["organizer", "member", "outsider", "anonymous"])
+def test_the_read_knows_whether_the_viewer_presents(request, role, club, sessions, member):
+    """Only the member made presenter is one; the read's answer is the presenters' list's."""
+    user = AnonymousUser() if role == "anonymous" else request.getfixturevalue(role)
+    presented, other = sessions
+    presented.presenters.set([member])
+
+    got = [meeting_for_reader(as_user(user), club.slug, m.number)[1] for m in sessions]
+
+    assert [m.viewer_presents for m in got] == [role == "member", False]
+    assert [m.viewer_presents for m in got] == [m.presented_by(user) for m in got]
