@@ -19,8 +19,9 @@ from paperclub.errors import RuleViolation
 from paperclub.ratelimit import ACTIONS, limits
 from paperclub.text import vote_word
 from papers.models import Poll, Suggestion, Vote
-from papers.polls import close_due_polls, set_vote
+from papers.polls import close_due_polls
 from papers.services import DuplicateSuggestion, suggest_paper
+from papers.votes import set_vote
 
 log = logging.getLogger(__name__)
 

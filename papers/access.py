@@ -84,14 +84,30 @@ _VOTE_TARGET = Join(
 
 
 @functools.cache
-def _vote_target_sql() -> str:
+def vote_target_sql(then: str = "") -> str:
+    """The fixed read of a member's club, poll and paper (parameters: poll id, paper id,
+    then those of `then`, a lateral join on m, c, p and s whose columns follow, then slug
+    and user id); `vote_target_row(row)` builds its models."""
     return (
-        f"SELECT {_VOTE_TARGET.columns()} FROM {Membership._meta.db_table} m"
+        f"SELECT {_VOTE_TARGET.columns()}{', t.*' if then else ''}"
+        f" FROM {Membership._meta.db_table} m"
         f" JOIN {Club._meta.db_table} c ON c.id = m.club_id"
         f" JOIN {Poll._meta.db_table} p ON p.club_id = c.id AND p.id = %s"
         f" JOIN {Suggestion._meta.db_table} s ON s.club_id = c.id AND s.id = %s"
+        f"{f' CROSS JOIN LATERAL {then} t' if then else ''}"
         " WHERE c.slug = %s AND m.user_id = %s"
     )
+
+
+def vote_target_row(row) -> tuple[ClubAccess, Poll, Suggestion]:
+    membership, club, poll, suggestion = _VOTE_TARGET.instances(row)
+    membership.club = poll.club = club
+    return ClubAccess(club=club, membership=membership), poll, suggestion
+
+
+def may_hold(*ids: int) -> bool:
+    """Ids past the database's integer range are in no table (and not sent to it)."""
+    return all(0 < pk < 2**63 for pk in ids)
 
 
 def vote_target(request, slug: str, pk: int, suggestion_pk: int):
@@ -103,13 +119,10 @@ def vote_target(request, slug: str, pk: int, suggestion_pk: int):
     helpers, which answer as they do everywhere: 404 for a private club, a poll or a paper
     that is not there, 403 for someone who is not a member.
     """
-    # Ids past the database's integer range are in no table (and not sent to it).
-    if request.user.is_authenticated and 0 < pk < 2**63 and 0 < suggestion_pk < 2**63:
-        rows = fetch(_vote_target_sql(), [pk, suggestion_pk, slug, request.user.pk])
+    if request.user.is_authenticated and may_hold(pk, suggestion_pk):
+        rows = fetch(vote_target_sql(), [pk, suggestion_pk, slug, request.user.pk])
         if rows:
-            membership, club, poll, suggestion = _VOTE_TARGET.instances(rows[0])
-            membership.club = poll.club = club
-            return ClubAccess(club=club, membership=membership), poll, suggestion
+            return vote_target_row(rows[0])
     access = club_for_member(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club)
     # Another club's paper is not found, as a missing one is: the answer tells no one

@@ -19,7 +19,7 @@ from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required
 from paperclub.ratelimit import rate_limit
 from paperclub.text import vote_word
-from papers import live, polls
+from papers import live, polls, votes
 from papers.access import live_poll_for_reader, poll_for_reader
 from papers.forms import LiveVoteForm
 from papers.models import Poll, Suggestion, Vote
@@ -275,7 +275,7 @@ def live_vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> H
             order = [s for s in order if s != suggestion.pk] + ([suggestion.pk] if approve else [])
             polls.set_ranking(poll=poll, membership=access.membership, order=order)
         else:
-            polls.set_vote(
+            votes.set_vote(
                 poll=poll, membership=access.membership, suggestion=suggestion, approve=approve
             )
     except RuleViolation as error:

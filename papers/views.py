@@ -19,7 +19,7 @@ from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
 from paperclub.ratelimit import rate_limit
 from paperclub.text import strip_control
-from papers import arxiv, catalog, polls, ranked, services
+from papers import arxiv, catalog, polls, ranked, services, votes
 from papers.access import (
     poll_for_reader,
     suggestion_for_editor,
@@ -219,18 +219,26 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     `voteCast` event; a refusal comes back as a message with status 409 (or 403/400),
     and nothing is written.
     """
-    access, poll, suggestion = vote_target(request, slug, pk, suggestion_pk)
     approve = request.POST.get("approve") == "1"
     try:
-        ballot = polls.set_vote(
-            poll=poll, membership=access.membership, suggestion=suggestion, approve=approve
+        # A member voting in their club: read and cast in one statement. Anyone else gets
+        # the access helpers' answer (404, 403) before anything is written.
+        cast = votes.vote_as_member(
+            user=request.user, slug=slug, poll_id=pk, suggestion_id=suggestion_pk, approve=approve
         )
-    except RuleViolation as error:
+        if cast is None:
+            access, poll, suggestion = vote_target(request, slug, pk, suggestion_pk)
+            ballot = votes.set_vote(
+                poll=poll, membership=access.membership, suggestion=suggestion, approve=approve
+            )
+        else:
+            access, poll, suggestion, ballot = cast
+    except RuleViolation as error:  # nothing was written
         if not request.htmx:
             messages.error(request, error.message)
-            return redirect(f"{access.club.get_absolute_url()}#ballot")
+            return redirect(reverse("clubs:detail", args=[slug]) + "#ballot")
         return htmx_refusal(
-            error.message, status=error.status, target=f"#row-message-{suggestion.pk}"
+            error.message, status=error.status, target=f"#row-message-{suggestion_pk}"
         )
     if not request.htmx:
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")

@@ -22,8 +22,9 @@ from django_tasks_db.models import DBTaskResult
 
 from clubs.models import Club
 from papers.models import Paper, Suggestion
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.services import add_to_track, create_track, suggest_paper
+from papers.votes import set_vote
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 from sessions.tasks import send_notes_posted, send_session_reminders
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 from clubs.models import Club
 from clubs.services import create_club, join_club
 from papers.models import Suggestion, Track
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.reading_lists.writer import parse_reading_list
 from papers.services import add_to_track, create_track, edit_track_entry, suggest_paper
+from papers.votes import set_vote
 from sessions.models import Meeting
 from sessions.services import post_notes, schedule_meeting, set_materials
 from tests.test_properties import Tags

@@ -1,4 +1,5 @@
-"""The approval vote's locks, checks and write as one PostgreSQL function (papers.polls.set_vote).
+"""The approval vote's locks, checks and write as one PostgreSQL function
+(papers.votes.set_vote).
 
 One call is one round trip and, outside a transaction, its own transaction: the locks of
 the first statement are held until the call ends, and the write, a second statement of a

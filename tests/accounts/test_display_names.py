@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.services import join_club
-from papers.polls import open_poll, set_vote
+from papers.polls import open_poll
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 from sessions.tasks import send_notes_posted
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from clubs.models import Club
 from clubs.services import create_club, join_club
 from papers.models import Poll
-from papers.polls import open_poll, set_ranking, set_vote
+from papers.polls import open_poll, set_ranking
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.forms import ClubForm
-from papers.polls import close_poll, open_poll, override_winner, set_vote
+from papers.polls import close_poll, open_poll, override_winner
 from papers.services import suggest_paper, withdraw_suggestion
+from papers.votes import set_vote
 from sessions.models import Meeting
 from sessions.services import post_notes, questions_for, schedule_meeting, set_rsvp
 

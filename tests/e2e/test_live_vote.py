@@ -128,7 +128,7 @@ def _start_live_vote(candidates: int = 4, minutes: int = 5) -> Poll:
 
 
 def _vote(poll: Poll, email: str, index: int = 0) -> None:
-    from papers.polls import set_vote
+    from papers.votes import set_vote
 
     membership = poll.club.memberships.get(user__email=email)
     suggestion = poll.shortlist.order_by("created_at", "id")[index]

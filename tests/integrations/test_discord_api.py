@@ -232,7 +232,7 @@ def test_live_counts_follow_web_votes_on_the_bots_poll_message(
 def test_a_burst_of_votes_queues_one_edit(
     club, member, organizer, channel, discord_api, django_capture_on_commit_callbacks
 ):
-    from papers.polls import set_vote
+    from papers.votes import set_vote
 
     paper = suggest_paper(club=club, suggested_by=member, link="2401.00001", title="A", pitch="p")
     poll = open_poll(club=club, opened_by=member, show_live_results=True)
@@ -271,7 +271,7 @@ def test_a_closed_polls_messages_lose_their_buttons(
     with django_capture_on_commit_callbacks(execute=True):
         poll = open_poll(club=club, opened_by=member)
     run_queued_tasks()
-    from papers.polls import set_vote
+    from papers.votes import set_vote
 
     set_vote(poll=poll, membership=member.memberships.get(), suggestion=paper, approve=True)
 

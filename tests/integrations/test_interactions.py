@@ -13,8 +13,9 @@ from integrations.interactions import USER_LIMIT
 from integrations.messages import BUTTONS_MAX, EPHEMERAL
 from integrations.models import DiscordLink
 from papers.models import Suggestion, Vote
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.services import schedule_meeting
 from tests.integrations.conftest import (
     CHANNEL,

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from clubs.services import create_club
 from papers.models import Paper, Poll, Suggestion, Vote
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.services import suggest_paper, withdraw_suggestion
+from papers.votes import set_vote
 from sessions.models import Meeting
 from sessions.services import cancel_meeting, schedule_meeting
 

@@ -22,8 +22,9 @@ from papers.models import (
     TrackEntry,
     Vote,
 )
-from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.polls import close_poll, open_poll, set_ranking
 from papers.services import add_to_track, create_track, set_read_mark
+from papers.votes import set_vote
 
 INSTRUCT = "Training language models to follow instructions with human feedback"
 BERT = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"

@@ -13,11 +13,12 @@ from django_tasks_db.models import DBTaskResult
 from clubs.services import create_club, join_club
 from papers.catalog import paper_for_title
 from papers.models import Paper, Suggestion, Vote
-from papers.polls import open_poll, set_vote
+from papers.polls import open_poll
 from papers.reading_lists.services import import_reading_list
 from papers.services import suggest_paper
 from papers.tasks import REFRESH_ATTEMPTS, refresh_paper
 from papers.titles import title_url_key
+from papers.votes import set_vote
 from tests.papers.conftest import recorded
 
 pytestmark = pytest.mark.django_db

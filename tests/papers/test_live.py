@@ -12,7 +12,8 @@ from clubs.services import create_club
 from paperclub.errors import RuleViolation
 from papers import live
 from papers.models import Poll, Suggestion, Tally
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
+from papers.votes import set_vote
 from sessions.models import Meeting
 
 pytestmark = pytest.mark.django_db

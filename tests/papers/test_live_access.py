@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from papers import live
 from papers.models import Poll
-from papers.polls import open_poll, set_vote
+from papers.polls import open_poll
+from papers.votes import set_vote
 
 pytestmark = pytest.mark.django_db
 

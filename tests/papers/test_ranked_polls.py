@@ -8,8 +8,9 @@ from django.urls import reverse
 from clubs.services import join_club
 from paperclub.errors import RuleViolation
 from papers.models import Poll, Ranking, Tally
-from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.polls import close_poll, open_poll, set_ranking
 from papers.services import suggest_paper, withdraw_suggestion
+from papers.votes import set_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.models import Poll
-from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.polls import close_poll, open_poll, set_ranking
+from papers.votes import set_vote
 from sessions.services import cancel_meeting, schedule_meeting
 
 pytestmark = pytest.mark.django_db

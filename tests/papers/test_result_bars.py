@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from clubs.services import join_club
-from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.polls import close_poll, open_poll, set_ranking
 from papers.services import suggest_paper
 from papers.templatetags.results import bar_percent
+from papers.votes import set_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ from clubs.models import Membership
 from clubs.services import create_club, join_club
 from paperclub.errors import RuleViolation
 from papers.models import Paper, Poll, Suggestion, Tally, Vote
-from papers.polls import close_due_polls, close_poll, open_poll, override_winner, set_vote
+from papers.polls import close_due_polls, close_poll, open_poll, override_winner
 from papers.services import DuplicateSuggestion, suggest_paper, withdraw_suggestion
+from papers.votes import set_vote
 from sessions.models import Meeting
 from sessions.services import post_notes, schedule_meeting
 

@@ -6,8 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.models import Poll, Suggestion, Vote
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.services import suggest_paper
+from papers.votes import set_vote
 
 pytestmark = pytest.mark.django_db
 

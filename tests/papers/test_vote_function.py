@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from papers.models import Poll, Suggestion, Vote
-from papers.polls import _cast_vote, _cast_vote_plain, open_poll, set_vote
+from papers.polls import open_poll
 from papers.services import suggest_paper
+from papers.votes import _cast_vote, _cast_vote_plain, set_vote, vote_as_member
 
 pytestmark = [
     pytest.mark.django_db,
@@ -126,3 +127,63 @@ def test_a_vote_is_one_statement(ballot):
 
     assert [q["sql"].split("(")[0] for q in queries] == ["SELECT * FROM papers_set_vote"]
     assert Vote.objects.filter(poll=poll, membership=membership, suggestion=papers[1]).exists()
+
+
+def test_a_members_vote_is_read_and_cast_in_one_statement(ballot, member):
+    poll, membership, papers = ballot
+
+    with CaptureQueriesContext(connection) as queries:
+        access, got_poll, got_paper, cast = vote_as_member(
+            user=member, slug=poll.club.slug, poll_id=poll.pk, suggestion_id=papers[0].pk,
+            approve=True,
+        )  # fmt: skip
+
+    assert len(queries) == 1 and "CROSS JOIN LATERAL papers_set_vote" in queries[0]["sql"]
+    assert (access.membership.pk, got_poll.pk, got_paper.pk) == (
+        membership.pk, poll.pk, papers[0].pk,
+    )  # fmt: skip
+    assert cast.votes_used == 1 and access.is_member and not access.is_organizer
+    assert list(Vote.objects.filter(poll=poll).values_list("suggestion", flat=True)) == [
+        papers[0].pk
+    ]
+
+
+@pytest.mark.parametrize(
+    "who", ["outsider", "member, another club's poll", "member, another club's paper",
+            "member, another club's slug", "anonymous"],
+)  # fmt: skip
+def test_the_function_never_runs_for_a_row_the_read_does_not_find(
+    request, ballot, who, organizer, outsider, member
+):
+    """Whoever is not a member voting in their own club's poll for its own paper is left to
+    the access helpers: nothing is written, not even a vote that the rules would allow."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from clubs.services import create_club, join_club
+
+    poll, _membership, papers = ballot
+    other = create_club(creator=organizer, name="Other", slug="other")
+    join_club(club=other, user=member)
+    other_paper = suggest_paper(club=other, suggested_by=organizer, link="2403.00001", title="O",
+                                pitch="p")  # fmt: skip
+    other_poll = open_poll(club=other, opened_by=organizer, budget=BUDGET)
+    user, slug, poll_id, paper_id = member, poll.club.slug, poll.pk, papers[0].pk
+    if who == "outsider":
+        user = outsider
+    elif who == "anonymous":
+        user = AnonymousUser()
+    elif who == "member, another club's poll":
+        poll_id = other_poll.pk
+    elif who == "member, another club's paper":
+        paper_id = other_paper.pk
+    else:
+        slug = other.slug
+
+    with CaptureQueriesContext(connection) as queries:
+        found = vote_as_member(
+            user=user, slug=slug, poll_id=poll_id, suggestion_id=paper_id, approve=True
+        )
+
+    assert found is None
+    assert not Vote.objects.exists()
+    assert len(queries) == (0 if who == "anonymous" else 1)

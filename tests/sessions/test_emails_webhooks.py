@@ -14,8 +14,9 @@ from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from clubs.models import Membership
-from papers.polls import open_poll, set_vote
+from papers.polls import open_poll
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.models import Meeting, SentEmail
 from sessions.services import post_notes, schedule_meeting, set_rsvp, update_meeting
 from sessions.tasks import (

@@ -105,7 +105,7 @@ def test_a_session_that_is_not_there_is_not_found(club, member, number):
 def test_the_read_knows_whether_the_viewer_presents(request, role, club, sessions, member):
     """Only the member made presenter is one; the read's answer is the presenters' list's."""
     user = AnonymousUser() if role == "anonymous" else request.getfixturevalue(role)
-    presented, other = sessions
+    presented = sessions[0]
     presented.presenters.set([member])
 
     got = [meeting_for_reader(as_user(user), club.slug, m.number)[1] for m in sessions]

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from paperclub.errors import RuleViolation
 from papers.models import Poll
-from papers.polls import close_poll, open_poll, set_vote
+from papers.polls import close_poll, open_poll
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.models import Meeting, SkippedWeek
 from sessions.services import coming_weeks, next_free_slot, schedule_meeting, skip_week
 

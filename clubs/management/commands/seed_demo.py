@@ -12,9 +12,10 @@ from clubs.models import Club, Weekday
 from clubs.services import create_club, create_invite, join_club
 from integrations.models import DiscordLink
 from papers.models import Poll
-from papers.polls import close_poll, open_poll, set_ranking, set_vote
+from papers.polls import close_poll, open_poll, set_ranking
 from papers.reading_lists.services import import_reading_list
 from papers.services import suggest_paper
+from papers.votes import set_vote
 from sessions.services import post_notes, schedule_meeting, set_materials, set_rsvp
 
 DEMO_PASSWORD = "paperclub-demo"
