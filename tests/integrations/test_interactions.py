@@ -539,9 +539,9 @@ def test_vote_click_queries_do_not_grow_with_the_ballot(
     assert len(small.captured_queries) == len(large.captured_queries)
 
 
-# Queries of a click and a take-back, savepoints included. PostgreSQL locks the poll and
-# the member's row in one statement and checks, writes and counts in another.
-BUDGET_TWO_CLICKS = 16 if connection.vendor == "postgresql" else 19
+# Queries of a click and a take-back, savepoints included. PostgreSQL locks, checks,
+# writes and counts in one call of a function (papers.votes.set_vote).
+BUDGET_TWO_CLICKS = 10 if connection.vendor == "postgresql" else 19
 
 
 @pytest.mark.parametrize(
