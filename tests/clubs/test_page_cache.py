@@ -198,6 +198,24 @@ def test_each_write_shows_on_the_cached_timeline(member_client, club, organizer,
     assert after == timeline(member_client, club)
 
 
+def _rename_member(member, name: str) -> None:
+    """The member changes their display name on their profile page, signed in themselves."""
+    own = Client()
+    own.force_login(member)
+    own.post(reverse("profile"), {"display_name": name, "time_zone": member.time_zone})
+
+
+def _retitle(suggestion, title: str) -> None:
+    from papers import catalog
+    from papers.services import edit_suggestion
+
+    edit_suggestion(
+        suggestion=suggestion,
+        pitch="p",
+        details=catalog.ClubDetails(title=title, authors="", year=None),
+    )
+
+
 def session_page(client, meeting) -> str:
     body = client.get(meeting.get_absolute_url()).content.decode()
     return CSRF.sub(r"\1…", body)
@@ -248,8 +266,6 @@ def test_the_cached_session_page_follows_its_papers_and_presenters(
     """The session page keeps its papers and presenters in the cache: a paper's new title,
     new presenters and a presenter's new name show at once, and a member made presenter
     may write the notes at once."""
-    from papers import catalog
-    from papers.services import edit_suggestion
     from sessions.services import update_meeting
 
     w = Club(club, organizer, member)
@@ -271,17 +287,11 @@ def test_the_cached_session_page_follows_its_papers_and_presenters(
     before = session_page(client, meeting)
 
     if change == "edit":
-        edit_suggestion(
-            suggestion=w.papers[3],
-            pitch="p",
-            details=catalog.ClubDetails(title="A better title", authors="", year=None),
-        )
+        _retitle(w.papers[3], "A better title")
     elif change == "presenters":
         present([member])
     else:
-        own = Client()
-        own.force_login(member)
-        own.post(reverse("profile"), {"display_name": "Maxine", "time_zone": member.time_zone})
+        _rename_member(member, "Maxine")
     after = session_page(client, meeting)
     cache.clear()
 
@@ -313,9 +323,7 @@ def test_who_is_coming_follows_the_members_on_the_cached_session_page(
     before = session_page(client, meeting)
 
     if change == "rename":
-        own = Client()
-        own.force_login(member)
-        own.post(reverse("profile"), {"display_name": "Maxine", "time_zone": member.time_zone})
+        _rename_member(member, "Maxine")
     elif change == "leave":
         leave_club(membership=w.membership)
     else:
@@ -341,8 +349,6 @@ def poll_page(client, poll) -> str:
 def test_each_write_shows_on_the_cached_poll_result(client, club, organizer, member, viewer, write):
     """A closed poll's result is cached for every reader: an override, an edit of a paper
     it counted and a change to the session it scheduled each show at once."""
-    from papers import catalog
-    from papers.services import edit_suggestion
     from sessions.services import cancel_meeting, update_meeting
 
     w = Club(club, organizer, member)
@@ -357,11 +363,7 @@ def test_each_write_shows_on_the_cached_poll_result(client, club, organizer, mem
             poll=poll, suggestion=w.papers[2], overridden_by=organizer, reason="Read it already"
         )
     elif write == "edit":
-        edit_suggestion(
-            suggestion=w.papers[1],
-            pitch="p",
-            details=catalog.ClubDetails(title="A better title", authors="", year=None),
-        )
+        _retitle(w.papers[1], "A better title")
     elif write == "move":
         update_meeting(
             meeting=meeting,
