@@ -8,15 +8,14 @@ a Discord user is the member whose account has that Discord account linked (alla
 
 import logging
 
-from allauth.core.internal.ratelimit import parse_rates
-from django.core.cache import cache
+from allauth.core.internal.ratelimit import Rate, parse_rates
 from django.utils import timezone
 
 from integrations import messages, services
 from integrations.messages import reply
 from integrations.tasks import queue_follow_up, remember_poll_message
 from paperclub.errors import RuleViolation
-from paperclub.ratelimit import ACTIONS, limits
+from paperclub.ratelimit import ACTIONS, limits, take
 from paperclub.text import vote_word
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import close_due_polls
@@ -58,27 +57,21 @@ def _discord_user_id(payload: dict) -> str | None:
     return uid if services.SNOWFLAKE.fullmatch(uid) else None
 
 
-def _count(key: str, amount: int, window: int) -> bool:
-    """Count one more in a fixed window in the shared cache; whether it is within `amount`."""
-    key = f"{key}:{int(timezone.now().timestamp()) // window}"
-    cache.add(key, 0, window * 2)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        used = 1
-    return used <= amount
+def _within(key: str, rate: Rate) -> bool:
+    """Count one more in `key`'s sliding window (the web's, paperclub.ratelimit); whether
+    it had room."""
+    return take([f"discord-{key}"], [rate]) is None
 
 
 def _within_user_limit(discord_user: str) -> bool:
-    return _count(f"discord-user:{discord_user}", USER_LIMIT, USER_WINDOW)
+    return _within(f"user:{discord_user}", Rate(USER_LIMIT, USER_WINDOW, "user"))
 
 
 def _within_action_limit(discord_user: str, action: str) -> bool:
     """The web's per-member limit of `action` (paperclub.ratelimit), per Discord user."""
     for rate in parse_rates(limits(action)):
         if rate.per == "user":
-            window = max(int(rate.duration), 1)
-            return _count(f"discord-{action}:{discord_user}", rate.amount, window)
+            return _within(f"{action}:{discord_user}", rate)
     return True
 
 

@@ -99,6 +99,16 @@ def _consume(request: HttpRequest, action: str) -> float | None:
     if not rates:
         return None
     keys = [get_cache_key(request, app=APP, action=action, rate=rate) for rate in rates]
+    return take(keys, rates)
+
+
+def take(keys: list[str], rates: list[Rate]) -> float | None:
+    """Count one request in each key's sliding window, the nth key held to the nth rate.
+
+    None when every window had room (and each now counts the request), else the seconds
+    until all would (and nothing is counted). The web's limits and the Discord handler's
+    both count here, so a member is held to the same rule whichever way they come.
+    """
     # Any Redis cache counts atomically across processes, Django's own backend as well.
     client = redis_client(caches["default"])
     if client is not None:

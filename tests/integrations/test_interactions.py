@@ -12,6 +12,7 @@ from django.utils import timezone
 from integrations.interactions import USER_LIMIT
 from integrations.messages import BUTTONS_MAX, EPHEMERAL
 from integrations.models import DiscordLink
+from paperclub import ratelimit
 from papers.models import Suggestion, Vote
 from papers.polls import close_poll, open_poll
 from papers.services import suggest_paper
@@ -588,6 +589,27 @@ def test_votes_from_discord_keep_the_webs_per_member_limit(discord, linked, club
 
     assert answers[2] == "Too many votes in a short time. Try again later."
     assert not Vote.objects.exists()  # voted, took back, then refused
+
+
+def test_discords_per_member_limit_is_the_webs_sliding_window(
+    discord, linked, club, member, settings, monkeypatch
+):
+    # Two votes at 11:59:59 and a third at 12:00:01 are three in a minute: a window that
+    # restarts on the minute would let the third through.
+    settings.RATE_LIMITS = {"vote": "2/m/user,100/m/ip"}
+    first = paper(club, member, 1)
+    poll = open_poll(club=club, opened_by=member)
+    clock = type("Clock", (), {"now": 43_199.0, "time": lambda self: self.now})()
+    monkeypatch.setattr(ratelimit, "time", clock)
+
+    answers = [discord.click(f"vote:{poll.pk}:{first.pk}")["data"]["content"] for _ in range(2)]
+    clock.now = 43_201.0
+    answers.append(discord.click(f"vote:{poll.pk}:{first.pk}")["data"]["content"])
+    clock.now = 43_260.0
+    answers.append(discord.click(f"vote:{poll.pk}:{first.pk}")["data"]["content"])
+
+    assert answers[2] == "Too many votes in a short time. Try again later."
+    assert answers[3].startswith("You voted for")
 
 
 def test_suggestions_from_discord_keep_the_webs_per_member_limit(discord, linked, club, settings):
