@@ -414,6 +414,9 @@ def override_winner(*, poll: Poll, suggestion: Suggestion, overridden_by, reason
         Suggestion.objects.filter(pk=poll.winner_id, state=State.CHOSEN).update(state=State.OPEN)
     suggestion.state = State.CHOSEN
     suggestion.save(update_fields=["state", "updated_at"])
+    from papers.votes import release_votes  # papers.votes builds on this module
+
+    release_votes(suggestion_ids=[suggestion.pk])  # in other polls still open
     poll.winner = suggestion
     poll.override_reason = reason
     poll.overridden_by = overridden_by

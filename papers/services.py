@@ -9,7 +9,7 @@ from paperclub import cache
 from paperclub.errors import RuleViolation
 from paperclub.text import checked_text, one_line
 from paperclub.when import DATE, when_text
-from papers import arxiv, catalog
+from papers import arxiv, catalog, votes
 from papers.identifiers import arxiv_url, normalize_arxiv_id, normalize_url
 from papers.models import (
     AUTHORS_MAX,
@@ -24,7 +24,6 @@ from papers.models import (
     Suggestion,
     Track,
     TrackEntry,
-    Vote,
 )
 from papers.tasks import queue_refresh
 
@@ -298,7 +297,7 @@ def withdraw_suggestion(*, suggestion: Suggestion) -> Suggestion:
         raise RuleViolation("Only open suggestions can be withdrawn.")
     suggestion.state = State.WITHDRAWN
     suggestion.save(update_fields=["state", "updated_at"])
-    Vote.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True).delete()
+    votes.release_votes(suggestion_ids=[suggestion.pk])
     ballots = Ranking.objects.filter(suggestion=suggestion, poll__closed_at__isnull=True)
     for poll_id, membership_id in set(ballots.values_list("poll_id", "membership_id")):
         ballot = Ranking.objects.filter(poll_id=poll_id, membership_id=membership_id)

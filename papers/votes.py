@@ -8,6 +8,7 @@ cast in one statement (`vote_as_member`). SQLite runs the same rules as ORM stat
 import copy
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -85,6 +86,26 @@ def set_vote(
         with transaction.atomic():
             outcome = _cast_vote_plain(poll, membership.pk, suggestion.pk, approve, now)
     return _ballot(*outcome, approve=approve)
+
+
+@transaction.atomic
+def release_votes(*, suggestion_ids: Iterable[int]) -> None:
+    """Papers that left the ballot (withdrawn, or chosen for a session) give back the votes
+    cast for them in unclosed polls: each voter may spend the vote on another paper, and
+    the counts everyone sees drop. A closed poll's votes stay, as its result.
+
+    Call after the papers' new state is written, in the same transaction: a vote for one
+    of them waits on its row lock (set_vote) and then sees it gone, and a vote committed
+    before is among those removed. Side effects, per poll that lost votes: as for a vote
+    taken back (the page cache, a live poll's screens, its Discord messages).
+    """
+    ids = list(suggestion_ids)
+    released = Vote.objects.filter(suggestion_id__in=ids, poll__closed_at__isnull=True)
+    polls = list(Poll.objects.filter(pk__in=released.values("poll_id")))
+    if polls:
+        released.delete()
+    for poll in polls:
+        _vote_changed(poll)
 
 
 def vote_as_member(

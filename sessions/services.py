@@ -14,6 +14,7 @@ from paperclub.markdown import render_markdown
 from paperclub.text import checked_text, one_line
 from paperclub.when import when_text
 from papers.models import Paper, Suggestion
+from papers.votes import release_votes
 from sessions.models import (
     NOTES_MAX,
     Material,
@@ -179,7 +180,8 @@ def schedule_meeting(
     """Schedule a session, numbered next in the club.
 
     Without `starts_at` it takes the club's next free weekly slot after `after` (now).
-    Place and duration default to the club's. The papers become "chosen".
+    Place and duration default to the club's. The papers become "chosen", and their votes
+    in unclosed polls go back to the voters (papers.votes.release_votes).
     Side effects: one Meeting row with its papers and presenters; Suggestion.state; the
     reminder email queued for a day before; the club's webhook told.
     """
@@ -203,9 +205,11 @@ def schedule_meeting(
     )
     meeting.suggestions.set(suggestions)
     meeting.presenters.set(presenters)
-    Suggestion.objects.filter(
-        pk__in=[s.pk for s in suggestions], state=Suggestion.State.OPEN
-    ).update(state=Suggestion.State.CHOSEN)
+    chosen = [s.pk for s in suggestions]
+    Suggestion.objects.filter(pk__in=chosen, state=Suggestion.State.OPEN).update(
+        state=Suggestion.State.CHOSEN
+    )
+    release_votes(suggestion_ids=chosen)  # off the ballot: their voters may vote again
     queue_session_reminder(meeting)
     announce(club, f"Session scheduled: {_describe(meeting)}")
     return meeting

@@ -168,10 +168,21 @@ def test_two_organizers_closing_at_once_make_one_result(setup):
     assert Meeting.objects.filter(club=club).count() == 1
 
 
-def test_a_vote_racing_a_withdrawal_never_lands_on_the_withdrawn_paper(setup):
+def _withdraw(club, target):
     from papers.services import withdraw_suggestion
 
-    _, poll, papers, members, _ = setup
+    return withdraw_suggestion(suggestion=target)
+
+
+def _schedule(club, target):
+    from sessions.services import schedule_meeting
+
+    return schedule_meeting(club=club, suggestions=[target])
+
+
+@pytest.mark.parametrize("leave", [_withdraw, _schedule], ids=["withdrawn", "scheduled"])
+def test_a_vote_racing_the_paper_leaving_the_ballot_never_lands_on_it(setup, leave):
+    club, poll, papers, members, _ = setup
     target = papers[5]
 
     results = run_together(
@@ -180,7 +191,7 @@ def test_a_vote_racing_a_withdrawal_never_lands_on_the_withdrawn_paper(setup):
                 lambda m=m: set_vote(poll=poll, membership=m, suggestion=target, approve=True)
                 for m in members[:10]
             ],
-            lambda: withdraw_suggestion(suggestion=target),
+            lambda: leave(club, target),
         ]
     )
 

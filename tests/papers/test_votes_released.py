@@ -1,0 +1,102 @@
+"""A paper that leaves the ballot while a poll is open (scheduled for a session, chosen by
+an override, withdrawn) gives its votes back: the voters may spend them on other papers,
+and the counts everyone sees drop. A closed poll keeps its votes, as its result."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from papers.models import Vote
+from papers.polls import close_poll, open_poll, override_winner
+from papers.services import suggest_paper
+from papers.votes import set_vote
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def papers(club, member):
+    return [
+        suggest_paper(
+            club=club, suggested_by=member, link=f"2402.0000{i}", title=f"P{i}", pitch="p"
+        )
+        for i in range(3)
+    ]
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def vote(client, club, poll, suggestion):
+    url = reverse("papers:vote", args=[club.slug, poll.pk, suggestion.pk])
+    return client.post(url, {"approve": "1"}, **HTMX)
+
+
+def schedule(client, club, suggestion):
+    return client.post(
+        reverse("meetings:new", args=[club.slug]),
+        {
+            "suggestions": [suggestion.pk],
+            "source": "organizer",
+            "starts_at": "2030-05-01T20:00",
+            "duration": "60",
+            "place_name": "Discord",
+            "place_url": "https://discord.com/",
+        },
+    )
+
+
+def withdraw(client, club, suggestion):
+    return client.post(reverse("papers:suggestion_withdraw", args=[club.slug, suggestion.pk]))
+
+
+@pytest.mark.parametrize("leave", [schedule, withdraw], ids=["scheduled", "withdrawn"])
+def test_a_paper_leaving_the_ballot_mid_poll_gives_its_voters_their_votes_back(
+    club, organizer, member, papers, leave
+):
+    poll = open_poll(club=club, opened_by=organizer, budget=2, show_live_results=True)
+    voter, organizer_client = signed_in(member), signed_in(organizer)
+    assert [vote(voter, club, poll, p).status_code for p in papers[:2]] == [200, 200]
+    assert vote(voter, club, poll, papers[2]).status_code == 409  # the budget is spent
+
+    assert leave(organizer_client, club, papers[0]).status_code == 302
+
+    page = voter.get(reverse("clubs:detail", args=[club.slug])).content.decode()
+    assert "1 vote left" in page
+    assert f'id="suggestion-{papers[0].pk}"' not in page  # off the ballot
+    assert vote(voter, club, poll, papers[2]).status_code == 200
+    assert set(Vote.objects.values_list("suggestion", flat=True)) == {papers[1].pk, papers[2].pk}
+
+
+def test_a_closed_polls_votes_stay_when_its_winner_is_scheduled(club, organizer, member, papers):
+    poll = open_poll(club=club, opened_by=organizer, budget=2)
+    membership = club.memberships.get(user=member)
+    for paper in papers[:2]:
+        set_vote(poll=poll, membership=membership, suggestion=paper, approve=True)
+
+    close_poll(poll=poll, closed_by=organizer)  # schedules the winner
+
+    assert Vote.objects.filter(poll=poll).count() == 2
+
+
+def test_an_override_takes_the_new_winners_votes_out_of_the_next_open_poll(
+    club, organizer, member, papers
+):
+    membership = club.memberships.get(user=member)
+    first = open_poll(club=club, opened_by=organizer, budget=2)
+    set_vote(poll=first, membership=membership, suggestion=papers[0], approve=True)
+    close_poll(poll=first, closed_by=organizer)
+    second = open_poll(club=club, opened_by=organizer, budget=1)
+    set_vote(poll=second, membership=membership, suggestion=papers[1], approve=True)
+
+    override_winner(poll=first, suggestion=papers[1], overridden_by=organizer, reason="Away")
+
+    assert not Vote.objects.filter(poll=second).exists()
+    assert Vote.objects.filter(poll=first).count() == 1  # the closed poll's record stays
+    set_vote(poll=second, membership=membership, suggestion=papers[2], approve=True)
+
