@@ -100,3 +100,19 @@ def test_an_override_takes_the_new_winners_votes_out_of_the_next_open_poll(
     assert Vote.objects.filter(poll=first).count() == 1  # the closed poll's record stays
     set_vote(poll=second, membership=membership, suggestion=papers[2], approve=True)
 
+
+@pytest.mark.parametrize("approve", ["", "2", "true", "yes", "1 ", "\uff10"])
+def test_a_vote_that_is_neither_a_vote_nor_a_take_back_is_refused(
+    club, organizer, member, papers, approve
+):
+    poll = open_poll(club=club, opened_by=organizer, budget=2)
+    set_vote(
+        poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True
+    )
+    url = reverse("papers:vote", args=[club.slug, poll.pk, papers[0].pk])
+
+    response = signed_in(member).post(url, {"approve": approve}, **HTMX)
+
+    assert response.status_code == 400
+    assert "Choose to vote for the paper or to take your vote back." in response.content.decode()
+    assert Vote.objects.count() == 1  # the vote was not taken back
