@@ -41,3 +41,9 @@ def redis_client(backend):
     if isinstance(backend, redis.RedisCache):
         return backend._cache.get_client(None, write=True)
     return None
+
+
+def decode(backend, value: bytes):
+    """A value as a Django Redis cache (`backend`) stored it, read back as its get() would
+    (for values a script read)."""
+    return backend._cache._serializer.loads(value)
