@@ -61,11 +61,13 @@ def limits(action: str) -> str:
     return settings.RATE_LIMITS.get(action, ACTIONS[action][0])
 
 
-def rate_limit(action: str):
+def rate_limit(action: str, *, where=None):
     """Count each POST to the view against `action`'s limits; over a limit, answer 429.
 
     Put it below `login_required`, so only requests that reach the view are counted. An
-    anonymous POST (the one-click unsubscribe) counts against the IP limit alone.
+    anonymous POST (the one-click unsubscribe) counts against the IP limit alone. htmx
+    shows the refusal in `#messages`, or in the region `where(**view_kwargs)` names (the
+    row the button sits in, say, where the member is looking).
     """
     if action not in ACTIONS:
         raise ImproperlyConfigured(f"No rate limit is defined for {action!r}.")
@@ -76,7 +78,8 @@ def rate_limit(action: str):
             if request.method == "POST":
                 wait = _consume(request, action)
                 if wait is not None:
-                    return refusal(request, action, wait)
+                    target = where(**kwargs) if where else "#messages"
+                    return refusal(request, action, wait, target=target)
             return view(request, *args, **kwargs)
 
         wrapper.rate_limit_action = action
@@ -188,11 +191,14 @@ def _duration(seconds: float) -> str:
     return f"{math.ceil(minutes / 60)} hours"
 
 
-def refusal(request: HttpRequest, action: str, wait: float) -> HttpResponse:
-    """429 with what was refused and how long to wait: in place for htmx, else a page."""
+def refusal(
+    request: HttpRequest, action: str, wait: float, *, target: str = "#messages"
+) -> HttpResponse:
+    """429 with what was refused and how long to wait: in place (`target`) for htmx, else
+    a page."""
     message = f"Too many {ACTIONS[action][1]} in a short time. Try again in {_duration(wait)}."
     if request.htmx:
-        response = htmx_refusal(message, status=429, target="#messages")
+        response = htmx_refusal(message, status=429, target=target)
     else:
         response = render(request, "429.html", {"message": message}, status=429)
     response["Retry-After"] = str(max(math.ceil(wait), 1))

@@ -211,7 +211,7 @@ def suggestion_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 
 @require_POST
 @login_required
-@rate_limit("vote")
+@rate_limit("vote", where=lambda suggestion_pk, **_: f"#row-message-{suggestion_pk}")
 def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpResponse:
     """Vote for a candidate (approve=1) or take the vote back (approve=0).
 

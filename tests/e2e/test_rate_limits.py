@@ -39,7 +39,9 @@ def test_vote_over_the_limit_shows_the_message_in_place(
     expect(remove).to_be_visible()
     remove.click()
 
-    expect(page.locator("#messages")).to_contain_text("Too many votes in a short time.")
-    expect(page.locator("#messages")).to_contain_text(re.compile(r"Try again in \d+ seconds"))
+    message = candidate(page, "LoRA").locator(".row-message")  # beside the button clicked
+    expect(message).to_contain_text("Too many votes in a short time.")
+    expect(message).to_contain_text(re.compile(r"Try again in \d+ seconds"))
+    expect(message).to_be_in_viewport()
     expect(remove).to_be_visible()  # the vote stands: nothing was written
     assert_not_reloaded(page)
