@@ -190,9 +190,18 @@ def suggestion_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             messages.success(request, "Suggestion saved.")
-            return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
+            return redirect(_where_shown(access.club, suggestion))
     context = {"club": access.club, "access": access, "suggestion": suggestion, "form": form}
     return render(request, "papers/suggestion_edit.html", context, status=form_status(form))
+
+
+def _where_shown(club, suggestion) -> str:
+    """Where a paper is on show: its row on the ballot while open, else the page of its
+    latest session (chosen, or read), else the club page."""
+    if suggestion.state == Suggestion.State.OPEN:
+        return f"{club.get_absolute_url()}#suggestion-{suggestion.pk}"
+    meeting = suggestion.meetings.order_by("-starts_at").first()
+    return meeting.get_absolute_url() if meeting else club.get_absolute_url()
 
 
 @require_POST

@@ -153,6 +153,29 @@ def test_suggester_edits_own_open_suggestion(member_client, club, members_sugges
     assert members_suggestion.pitch == "Better pitch"
 
 
+@pytest.mark.parametrize("scheduled", [False, True], ids=["open", "scheduled"])
+def test_an_edit_lands_where_the_paper_is_shown(
+    organizer_client, club, members_suggestion, scheduled
+):
+    from sessions.services import schedule_meeting
+
+    url = f"{club.get_absolute_url()}#suggestion-{members_suggestion.pk}"
+    if scheduled:  # off the ballot: shown on its session's page
+        url = schedule_meeting(club=club, suggestions=[members_suggestion]).get_absolute_url()
+
+    response = organizer_client.post(
+        reverse("papers:suggestion_edit", args=[club.slug, members_suggestion.pk]),
+        {"pitch": "Better pitch", "takeaway": "", "title": "DPO, retitled"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    page, _, anchor = url.partition("#")
+    body = organizer_client.get(page).content.decode()
+    assert "DPO, retitled" in body
+    assert not anchor or f'id="{anchor}"' in body
+
+
 def test_other_members_cannot_edit_or_withdraw(client, club, members_suggestion, django_user_model):
     from clubs.services import join_club
 
