@@ -100,6 +100,34 @@ def test_a_refused_vote_shows_beside_its_button_on_a_phone(phone, demo):
     expect(alert).to_have_text("")
 
 
+@pytest.mark.parametrize("width", [640, 768, 1024, 1280, 1600])
+def test_a_refused_vote_leaves_the_paper_its_width_on_wider_screens(new_page, demo, width):
+    """The message goes under the paper and its button, as wide as the card: beside the
+    button it took the width of the paper's title, down to a letter a line."""
+    page = new_page(width=width, height=900, timezone_id="Europe/Berlin", locale="de-DE")
+    sign_in(page)
+    page.goto(CLUB)
+    budget = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True).budget
+    rows = page.locator("li.suggestion")
+    for i in range(budget):
+        rows.nth(i).get_by_role("button", name="Vote for").click()
+        expect(rows.nth(i).get_by_role("button", name="Remove your vote")).to_be_visible()
+    row = rows.nth(budget)
+    paper = row.locator(".suggestion-body")
+    before = box(paper)
+    row.get_by_role("button", name="Vote for").click()
+
+    alert = row.get_by_role("alert")
+    expect(alert).to_contain_text(f"You have used all {budget} of your votes")
+    after, message, card = box(paper), box(alert), box(row)
+    assert after["width"] == pytest.approx(before["width"], abs=1)  # the paper keeps its width
+    assert after["height"] == pytest.approx(before["height"], abs=1)
+    assert message["y"] >= after["y"] + after["height"] - 1  # under the paper, not beside it
+    assert message["width"] >= 0.9 * card["width"]
+    assert page_width(page) <= width
+    screenshot(page, f"refused-vote-{width}")
+
+
 def test_a_refusal_in_development_is_shown_in_place_not_as_a_page(phone, demo, settings):
     settings.DEBUG = True  # as under `make run`
     page = phone()
