@@ -362,7 +362,9 @@ def _marked_rows(context: dict, scopes, built: dict) -> str:
             lambda row=row, mark=mark: _render_row(context, _suggestion(row.pk), *mark)
         )
 
-    def _suggestion(pk: int) -> Suggestion:
+    def _suggestion(pk: int) -> Suggestion | None:
+        """The row's paper, None once it left the ballot (scheduled or withdrawn since the
+        page's first read): the row is then no longer shown."""
         if pk not in built:
             everyone = ClubAccess(club=context["club"], membership=None)
             shown = [row.pk for row in context["shown"]]
@@ -370,12 +372,16 @@ def _marked_rows(context: dict, scopes, built: dict) -> str:
                 (row.pk, row)
                 for row in ballot_context(everyone, poll)["suggestions"].filter(pk__in=shown)
             )
-        return built[pk]
+        return built.get(pk)
 
     return "".join(cache.get_many(builds))
 
 
-def _render_row(context: dict, row: Suggestion, voted: bool, rank, can_edit: bool, member: bool):
+def _render_row(
+    context: dict, row: Suggestion | None, voted: bool, rank, can_edit: bool, member: bool
+) -> str:
+    if row is None:
+        return ""
     row.voted_by_me, row.my_rank = voted, rank
     viewer = SimpleNamespace(is_member=member, is_organizer=can_edit)
     return _render(

@@ -116,3 +116,32 @@ def test_a_vote_that_is_neither_a_vote_nor_a_take_back_is_refused(
     assert response.status_code == 400
     assert "Choose to vote for the paper or to take your vote back." in response.content.decode()
     assert Vote.objects.count() == 1  # the vote was not taken back
+
+
+def test_a_take_back_answered_after_the_paper_left_the_ballot_shows_no_row(
+    rf, club, organizer, member, papers
+):
+    # The take-back's read saw the paper open; it was scheduled before the answer's row
+    # was rendered (a race seen over HTTP as a 500): the answer leaves the row out.
+    from clubs.access import ClubAccess
+    from clubs.page import vote_answer_context
+    from sessions.services import schedule_meeting
+
+    poll = open_poll(club=club, opened_by=organizer, budget=2)
+    membership = club.memberships.get(user=member)
+    stale = type(papers[0]).objects.get(pk=papers[0].pk)  # read while open
+    schedule_meeting(club=club, suggestions=[papers[0]])
+    request = rf.post("/")
+    request.user = member
+
+    context = vote_answer_context(
+        request,
+        ClubAccess(club=club, membership=membership),
+        poll,
+        stale,
+        voted=False,
+        votes_used=0,
+    )
+
+    assert context["row_html"] == ""
+    assert context["votes_left"] == 2
