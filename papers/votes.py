@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from clubs.access import ClubAccess
@@ -197,7 +197,10 @@ def _locked_outcome(poll: Poll, row, now: dt.datetime):
 
 def _cast_vote_plain(poll: Poll, membership_id: int, suggestion_id: int, approve: bool, now):
     """The same as _cast_vote in plain ORM statements (SQLite has one writer at a time)."""
-    poll = Poll.objects.get(pk=poll.pk)
+    member = Membership.objects.filter(pk=membership_id, club_id=OuterRef("club_id"))
+    poll = Poll.objects.annotate(still_member=Exists(member)).get(pk=poll.pk)
+    if not poll.still_member:  # left the club since the caller read the membership
+        raise RuleViolation("Only members of this club can vote in its polls.", status=403)
     on_shortlist = not poll.is_live or poll.shortlist.filter(pk=suggestion_id).exists()
     if refusal := _vote_refusal(poll, on_shortlist=on_shortlist, now=now):
         raise refusal

@@ -145,3 +145,21 @@ def test_a_take_back_answered_after_the_paper_left_the_ballot_shows_no_row(
 
     assert context["row_html"] == ""
     assert context["votes_left"] == 2
+
+
+def test_a_member_who_left_meanwhile_is_refused_and_nothing_is_written(
+    club, organizer, member, papers
+):
+    # The vote's caller read the membership, then the member left (a race seen over HTTP
+    # as a 500 on SQLite): the vote is refused as an outsider's.
+    from paperclub.errors import RuleViolation
+
+    poll = open_poll(club=club, opened_by=organizer, budget=2)
+    held = club.memberships.get(user=member)
+    club.memberships.filter(pk=held.pk).delete()
+
+    with pytest.raises(RuleViolation) as refusal:
+        set_vote(poll=poll, membership=held, suggestion=papers[0], approve=True)
+
+    assert refusal.value.status == 403
+    assert not Vote.objects.exists()
