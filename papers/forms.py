@@ -23,6 +23,15 @@ from papers.reading_lists import items as reading_list
 from papers.services import identify_paper
 
 
+def approve_choice(data) -> bool:
+    """A vote button's `approve`: "1" votes, "0" takes the vote back. Anything else is
+    not a form of ours (a hand-made request) and is refused rather than taken as either."""
+    choice = {"1": True, "0": False}.get(data.get("approve", ""))
+    if choice is None:
+        raise RuleViolation("Choose to vote for the paper or to take your vote back.", status=400)
+    return choice
+
+
 def budget_field(help_text: str) -> forms.IntegerField:
     """Votes per member, within the range the database holds (papers_poll_budget_range)."""
     return forms.IntegerField(

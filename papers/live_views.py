@@ -21,7 +21,7 @@ from paperclub.ratelimit import rate_limit
 from paperclub.text import vote_word
 from papers import live, polls, votes
 from papers.access import live_poll_for_reader, poll_for_reader
-from papers.forms import LiveVoteForm
+from papers.forms import LiveVoteForm, approve_choice
 from papers.models import Poll, Suggestion, Vote
 from papers.polls import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE
 
@@ -268,8 +268,8 @@ def live_vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> H
     access = club_for_member(request, slug)
     poll = get_object_or_404(Poll, pk=pk, club=access.club, countdown_minutes__isnull=False)
     suggestion = get_object_or_404(Suggestion, pk=suggestion_pk, club=access.club)
-    approve = request.POST.get("approve") == "1"
     try:
+        approve = approve_choice(request.POST)
         if poll.is_ranked:
             order = polls.ranking_of(poll=poll, membership=access.membership)
             order = [s for s in order if s != suggestion.pk] + ([suggestion.pk] if approve else [])

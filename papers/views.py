@@ -38,6 +38,7 @@ from papers.forms import (
     TrackEntryAddForm,
     TrackEntryForm,
     TrackForm,
+    approve_choice,
 )
 from papers.models import Poll, Suggestion, Tally, Track, TrackEntry
 from papers.polls import RANKED_TIE_BREAK_RULE, TIE_BREAK_RULE
@@ -228,13 +229,10 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     `voteCast` event; a refusal comes back as a message with status 409 (or 403/400),
     and nothing is written.
     """
-    approve = {"1": True, "0": False}.get(request.POST.get("approve", ""))
     try:
-        if approve is None:  # not a form of ours: who asks is checked first, as for a vote
+        if request.POST.get("approve") not in ("0", "1"):  # who asks is checked first
             vote_target(request, slug, pk, suggestion_pk)
-            raise RuleViolation(
-                "Choose to vote for the paper or to take your vote back.", status=400
-            )
+        approve = approve_choice(request.POST)
         # A member voting in their club: read and cast in one statement. Anyone else gets
         # the access helpers' answer (404, 403) before anything is written.
         cast = votes.vote_as_member(

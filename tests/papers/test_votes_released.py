@@ -101,17 +101,34 @@ def test_an_override_takes_the_new_winners_votes_out_of_the_next_open_poll(
     set_vote(poll=second, membership=membership, suggestion=papers[2], approve=True)
 
 
-@pytest.mark.parametrize("approve", ["", "2", "true", "yes", "1 ", "\uff10"])
+def _weekly_poll(club, organizer, papers):
+    return open_poll(club=club, opened_by=organizer, budget=2)
+
+
+def _live_poll(club, organizer, papers):
+    from papers.live import open_live_poll
+
+    return open_live_poll(
+        club=club, opened_by=organizer, shortlist=[p.pk for p in papers[:2]], budget=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("route", "open_it"),
+    [("papers:vote", _weekly_poll), ("papers:live_vote", _live_poll)],
+    ids=["club-page", "live-ballot"],
+)
+@pytest.mark.parametrize("approve", ["", "2", "true", "yes", "1 ", "-1", "\uff10", "\u0661", None])
 def test_a_vote_that_is_neither_a_vote_nor_a_take_back_is_refused(
-    club, organizer, member, papers, approve
+    club, organizer, member, papers, approve, route, open_it
 ):
-    poll = open_poll(club=club, opened_by=organizer, budget=2)
+    poll = open_it(club, organizer, papers)
     set_vote(
         poll=poll, membership=club.memberships.get(user=member), suggestion=papers[0], approve=True
     )
-    url = reverse("papers:vote", args=[club.slug, poll.pk, papers[0].pk])
+    url = reverse(route, args=[club.slug, poll.pk, papers[0].pk])
 
-    response = signed_in(member).post(url, {"approve": approve}, **HTMX)
+    response = signed_in(member).post(url, {} if approve is None else {"approve": approve}, **HTMX)
 
     assert response.status_code == 400
     assert "Choose to vote for the paper or to take your vote back." in response.content.decode()
