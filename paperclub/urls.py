@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("integrations.urls")),
 ]
+handler400 = "paperclub.views.bad_request"
 handler403 = "paperclub.views.permission_denied"
