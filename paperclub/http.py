@@ -104,9 +104,10 @@ def more_rows(rows, page: int, *, size: int, cumulative: bool) -> dict:
 
 
 def private_cache(get_response):
-    """Middleware: a page for a signed-in member, or a feed read with a secret token, may be
-    kept by the browser but by no shared cache (`Cache-Control: private`), unless the view
-    said otherwise. Every answer varies on `HX-Request`: one address serves a page or, to
+    """Middleware: a page for a signed-in member, a feed read with a secret token, or a page
+    holding a CSRF token (a sign-in form, say: its token is the visitor's own) may be kept
+    by the browser but by no shared cache (`Cache-Control: private`), unless the view said
+    otherwise. Every answer varies on `HX-Request`: one address serves a page or, to
     htmx, a fragment of it, and the browser must not give the fragment back for the page
     (as Back did after an in-place update)."""
 
@@ -115,6 +116,8 @@ def private_cache(get_response):
         patch_vary_headers(response, ["HX-Request"])
         match = getattr(request, "resolver_match", None)
         secret = match is not None and "token" in match.kwargs
+        # get_token() marks the request: the CSRF middleware then sets the visitor's cookie.
+        secret = secret or request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
         if not response.has_header("Cache-Control") and (secret or request.user.is_authenticated):
             patch_cache_control(response, private=True)
         return response

@@ -34,9 +34,10 @@ def test_a_feed_read_with_its_secret_token_is_private(client, private_club, memb
     assert "private" in response["Cache-Control"]
 
 
-def test_a_public_page_for_an_anonymous_reader_says_nothing_of_privacy(client, club):
-    response = client.get(club.get_absolute_url())
+def test_a_public_feed_for_an_anonymous_reader_says_nothing_of_privacy(client, club):
+    response = client.get(reverse("meetings:calendar", args=[club.slug]))
 
+    assert response.status_code == 200
     assert "private" not in response.get("Cache-Control", "")
 
 
@@ -69,3 +70,13 @@ def test_a_form_without_its_csrf_token_gets_the_sites_own_page():
     assert response.status_code == 403
     assert "This page is out of date" in body
     assert "DEBUG=True" not in body
+
+
+@pytest.mark.parametrize("page", ["account_login", "account_signup", "home", "club"])
+def test_a_page_with_a_visitors_csrf_token_is_private_to_their_browser(client, club, page):
+    # Every page carries the visitor's own token (htmx sends it): a shared cache must not
+    # hand it to the next visitor.
+    response = client.get(club.get_absolute_url() if page == "club" else reverse(page))
+
+    assert "csrftoken" in response.cookies
+    assert "private" in response["Cache-Control"]
