@@ -526,6 +526,8 @@ def test_organizer_closes_poll_and_result_page_shows_counts_rule_and_closer(
     assert "Most votes wins. On a tie" in body
     assert "by Olive Organizer" in body
     assert "Scheduled as" in body
+    result = organizer_client.get(reverse("papers:poll", args=[club.slug, poll.pk]))
+    assert "each member votes for up to 2 papers" in result.content.decode()  # not "N"
 
 
 def test_result_page_is_public_for_public_club(client, club, ballot, organizer):
