@@ -103,7 +103,6 @@ def viewer_key() -> str:
 
 
 ALL = ("club", "ballot", "sessions")  # a fragment showing all of a club's data
-NAMES = ("club", "ballot", "sessions")
 
 
 class Scopes:
@@ -112,7 +111,7 @@ class Scopes:
     page's first fragments (`get_many`), in the same round trip on Redis."""
 
     def __init__(self, club_id: int):
-        self.scopes = dict(zip(NAMES, club_scopes(club_id), strict=True))
+        self.scopes = dict(zip(ALL, club_scopes(club_id), strict=True))
         self.versions: dict[str, int] | None = None
         self.viewer = viewer_key()
 
@@ -171,7 +170,8 @@ return {versions, redis.call('MGET', unpack(keys))}
 
 def _read_with_versions(scopes: Scopes, keys: list[Key]) -> dict[str, Any] | None:
     """The fragments of `keys` found, by their keys as strings, with `scopes`' versions
-    read in the same Redis round trip; None where the cache is not Redis."""
+    read in the same Redis round trip. None where the cache is not Redis, or when a
+    version had to be made (`scopes` then holds them; the caller reads the fragments)."""
     client = redis_client(caches["default"])
     prefix = cache.make_key("frag:")
     if client is None or cache.make_key("frag:0") != prefix + "0":  # a KEY_FUNCTION of its own
