@@ -285,3 +285,34 @@ def test_the_header_is_one_line_on_a_phone(phone, demo, django_user_model, who):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     header.screenshot(path=SCREENSHOTS / f"phone-header-{who}.png")
     assert run_axe(page) == []
+
+
+def test_a_form_sent_in_another_charset_gets_a_400_in_the_browser(new_page, demo):
+    """The browser keeps its own cookies; the token is the page's own (hx-headers, as htmx
+    sends it). A body declared UTF-16 cannot be read: a 400, the vote left as it was."""
+    page = new_page(timezone_id="Asia/Tokyo", locale="ja-JP")
+    sign_in(page)
+    page.goto(CLUB)
+    poll = Poll.objects.get(club__slug="asia-paper-club", closed_at__isnull=True)
+    paper = Suggestion.objects.filter(club__slug="asia-paper-club").backlog().first()
+    votes = poll.votes.count()
+
+    status, body = page.evaluate(
+        """async (url) => {
+            const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+            const answer = await fetch(url, {
+                method: "POST",
+                headers: {
+                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-16",
+                    "X-CSRFToken": token,
+                },
+                body: "approve=1",
+            });
+            return [answer.status, await answer.text()];
+        }""",
+        f"{CLUB}polls/{poll.pk}/vote/{paper.pk}/",
+    )
+
+    assert status == 400
+    assert "could not read" in body
+    assert poll.votes.count() == votes
