@@ -230,9 +230,11 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
     and nothing is written.
     """
     try:
-        if request.POST.get("approve") not in ("0", "1"):  # who asks is checked first
+        try:
+            approve = approve_choice(request.POST)
+        except RuleViolation:  # who asks is checked first: 404 or 403 before this 400
             vote_target(request, slug, pk, suggestion_pk)
-        approve = approve_choice(request.POST)
+            raise
         # A member voting in their club: read and cast in one statement. Anyone else gets
         # the access helpers' answer (404, 403) before anything is written.
         cast = votes.vote_as_member(
