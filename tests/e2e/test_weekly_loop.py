@@ -342,17 +342,18 @@ def test_a_shared_link_opened_first_shows_the_readers_own_time(new_page, live_se
     olive = User.objects.create_user(email="olive@example.com", display_name="Olive Tan")
     club = create_club(creator=olive, name="Asia", slug="asia", time_zone="Asia/Singapore")
     paper = suggest_paper(club=club, suggested_by=olive, link="1706.03762", title="A", pitch="p")
-    # Wed 2 Dec 2026, 07:04 in Singapore; Tue 1 Dec, 15:04 in Los Angeles.
-    starts = dt.datetime(2026, 12, 1, 23, 4, tzinfo=dt.UTC)
+    # Wed 4 Dec 2030, 07:04 in Singapore; Tue 3 Dec, 15:04 in Los Angeles. Years ahead,
+    # so that the session is still to come whenever the suite runs.
+    starts = dt.datetime(2030, 12, 3, 23, 4, tzinfo=dt.UTC)
     meeting = schedule_meeting(club=club, suggestions=[paper], starts_at=starts)
 
     for url in [meeting.get_absolute_url(), club.get_absolute_url()]:
         reader = new_page(timezone_id="America/Los_Angeles", locale="en-US")
         reader.goto(url)  # her first page
         first = times_and_club_times(reader)
-        assert "Tue 1 Dec 2026, 15:04 PST (America/Los Angeles)" in times_shown(reader)
+        assert "Tue 3 Dec 2030, 15:04 PST (America/Los Angeles)" in times_shown(reader)
         expect(reader.locator(".club-time").first).to_have_text(
-            "· Wed 2 Dec, 07:04 in the club's time (Asia/Singapore)"
+            "· Wed 4 Dec, 07:04 in the club's time (Asia/Singapore)"
         )
         reader.reload()  # now the server knows her zone: the same words
         assert times_and_club_times(reader) == first, url
