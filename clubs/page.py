@@ -13,16 +13,19 @@ viewer's membership, the open poll and their votes (club_page_read), and nothing
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from django.contrib.messages import get_messages
 from django.db.models import Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import strip_spaces_between_tags
-from django.utils.safestring import mark_safe
+from django.utils.crypto import salted_hmac
+from django.utils.html import escape, strip_spaces_between_tags
+from django.utils.safestring import SafeString, mark_safe
 
 from clubs.access import ClubAccess, readable
 from clubs.models import Club, Membership
@@ -217,14 +220,34 @@ def _now_step() -> int:
     return int(timezone.now().timestamp() // TIME_STEP.total_seconds())
 
 
-def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> dict:
+def _ballot_entry(club: Club, poll: Poll | None, built: dict) -> dict:
+    """The ballot's first page as every viewer sees it (marks are put on per viewer): the
+    cache entry keeps only what marking needs, each row's HTML is cached on its own. The
+    rows' Suggestions go in `built`."""
+    everyone = ClubAccess(club=club, membership=None)
+    context = ballot_context(everyone, poll)
+    rows = backlog_page(context["suggestions"], 1, cumulative=True)
+    built.update((row.pk, row) for row in rows["shown"])
+    return {
+        "shown": [Row(row.pk, row.suggested_by_id) for row in rows["shown"]],
+        "next_page": rows["next_page"],
+        "results_visible": context["results_visible"],
+        "voters": context["voters"],
+        "last_result": None if poll else _last_result(club),
+    }
+
+
+def cached_club_page_context(
+    request, access: ClubAccess, poll: Poll | None, *, frame: bool = False
+) -> dict:
     """The club page's first screen, its shared parts from the cache (see the module's
     docstring); the same page as club_page_context(access) shows. `poll`: from
-    club_page_read()."""
+    club_page_read(). `frame`: the page's frame (club_page_html), with slots for what is
+    the viewer's own instead of it."""
     club = access.club
     is_ranked = poll is not None and poll.is_ranked
     my_ranking: list[Ranking] = []
-    if is_ranked and access.membership is not None:
+    if is_ranked and access.membership is not None and not frame:
         my_ranking = list(
             Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
         )
@@ -233,23 +256,9 @@ def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> 
     organizer = access.is_organizer
     step = _now_step()
     shared = {"club": club, "poll": poll, "access": SimpleNamespace(is_organizer=organizer)}
+    fill = (lambda html, _request: mark_safe(html)) if frame else cache.fill_csrf
 
     built: dict[int, Suggestion] = {}
-
-    def ballot_rows() -> dict:
-        # The rows as every viewer sees them (marks are put on per viewer); the entry keeps
-        # only what marking needs, each row's HTML is cached on its own.
-        everyone = ClubAccess(club=club, membership=None)
-        context = ballot_context(everyone, poll)
-        rows = backlog_page(context["suggestions"], 1, cumulative=True)
-        built.update((row.pk, row) for row in rows["shown"])
-        return {
-            "shown": [Row(row.pk, row.suggested_by_id) for row in rows["shown"]],
-            "next_page": rows["next_page"],
-            "results_visible": context["results_visible"],
-            "voters": context["voters"],
-            "last_result": None if poll else _last_result(club),
-        }
 
     def sessions_parts() -> dict:
         context = {**shared, **_sessions(club), "weeks": coming_weeks(club, poll=poll)}
@@ -270,7 +279,7 @@ def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> 
     parts = cache.get_many(
         {
             scopes.key("heading-parts", CLUB): heading,
-            scopes.key("ballot", CLUB_BALLOT, poll_pk): ballot_rows,
+            scopes.key("ballot", CLUB_BALLOT, poll_pk): lambda: _ballot_entry(club, poll, built),
             scopes.key("sessions", EVERYTHING, poll_pk, organizer, step): sessions_parts,
         }
     )
@@ -294,22 +303,132 @@ def cached_club_page_context(request, access: ClubAccess, poll: Poll | None) -> 
         "parts": {
             "heading": mark_safe(head["heading"]),
             "rules": mark_safe(head["rules"]),
-            "suggest_form": cache.fill_csrf(head["suggest_form"], request)
-            if access.is_member
-            else "",
-            **{name: cache.fill_csrf(html, request) for name, html in sessions.items()},
+            "suggest_form": fill(head["suggest_form"], request) if access.is_member else "",
+            **{name: fill(html, request) for name, html in sessions.items()},
         },
     }
-    context["shown_html"] = cache.fill_csrf(_marked_rows(context, scopes, built), request)
+    if frame:
+        context["shown_html"] = mark_safe(ROWS_SLOT)
+        context["frame"] = {"status": mark_safe(STATUS_SLOT), "ranking": mark_safe(RANKING_SLOT)}
+    else:
+        context["shown_html"] = fill(_marked_rows(context, scopes, built), request)
     return context
 
 
-def vote_answer_context(
-    request, access: ClubAccess, poll: Poll, suggestion: Suggestion, *, voted: bool, votes_used: int
-) -> dict:
-    """A vote's answer: the paper's row as the club page shows it to the voter now (from the
-    same row cache; none for a paper no longer on the list) and the "votes left" line."""
+# The club page's frame (club_page_html): the whole page as one kind of viewer sees it,
+# with a slot for each thing that is the viewer's own. A slot is text no page can contain
+# otherwise: a NUL character never reaches one (paperclub.forms' input rule), and the feed
+# token's slot, which must pass through a URL, is derived from the secret key.
+NAME_SLOT = "\x00name\x00"
+STATUS_SLOT = "\x00ballot-status\x00"
+RANKING_SLOT = "\x00ranking\x00"
+ROWS_SLOT = "\x00rows\x00"
+_SLOTS = re.compile("\x00(name|ballot-status|ranking|rows|csrf-token)\x00")
+assert cache.CSRF_SLOT == "\x00csrf-token\x00"
+
+
+@functools.cache
+def _feed_slot() -> str:
+    return (
+        "feed"
+        + salted_hmac("paperclub.clubs.page.feed-slot", "slot", algorithm="sha256").hexdigest()[:32]
+    )
+
+
+def _viewer_kind(request, access: ClubAccess) -> str:
+    if access.is_organizer:
+        return "organizer"
+    if access.is_member:
+        return "member"
+    return "outsider" if request.user.is_authenticated else "anonymous"
+
+
+def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString | None:
+    """The club page as cached_club_page_context's context renders it, without rendering
+    the page: its frame for this kind of viewer (organizer, member, signed-in outsider,
+    anonymous) is cached, keyed by all the club's data, and the viewer's own parts (name,
+    feed links, votes left, ranking, marked rows, CSRF token) go in its slots. A warm page
+    is two round trips to the cache. None when the page has messages to show, which are
+    rendered the usual way."""
+    if len(get_messages(request)):
+        return None
     club = access.club
+    kind = _viewer_kind(request, access)
+    scopes = cache.Scopes(club.pk)
+    poll_pk = poll.pk if poll else 0
+    # The address the page is read at: the feed links are absolute, in the asker's host.
+    here = request.build_absolute_uri(club.get_absolute_url())
+    built: dict[int, Suggestion] = {}
+
+    def frame() -> str:
+        membership = None
+        if access.membership is not None:
+            membership = Membership(club=club, role=access.membership.role, feed_token=_feed_slot())
+        viewer = ClubAccess(club=club, membership=membership)
+        context = cached_club_page_context(request, viewer, poll, frame=True)
+        user = SimpleNamespace(is_authenticated=kind != "anonymous", name=NAME_SLOT, pk=None)
+        context.update(user=user, csrf_token=cache.CSRF_SLOT, messages=(), request=request)
+        return render_to_string(CLUB_PAGE, context)
+
+    page, ballot = cache.get_many(
+        {
+            scopes.key("page-frame", EVERYTHING, poll_pk, kind, _now_step(), here): frame,
+            scopes.key("ballot", CLUB_BALLOT, poll_pk): lambda: _ballot_entry(club, poll, built),
+        }
+    )
+    votes_used = getattr(poll, "votes_used", 0) or 0
+    my_ranking: list[Ranking] = []
+    if poll is not None and poll.is_ranked and access.membership is not None:
+        my_ranking = list(
+            Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
+        )
+    context = {
+        "club": club,
+        "access": access,
+        "poll": poll,
+        "user": request.user,
+        "votes_used": votes_used,
+        "votes_left": max(poll.budget - votes_used, 0) if poll else 0,
+        "my_ranking": ranking_moves(my_ranking),
+        "my_order": [r.suggestion_id for r in my_ranking],
+        "ranking_url": reverse("papers:ranking", args=[club.slug, poll.pk])
+        if poll is not None and poll.is_ranked
+        else "",
+        "results_visible": ballot["results_visible"],
+        "voters": ballot["voters"],
+        "shown": ballot["shown"],
+    }
+    # The rows and the "votes left" line in one more round trip.
+    status = scopes.key("ballot-status", CLUB_BALLOT, poll_pk, kind, votes_used, len(my_ranking))
+    builds = {
+        **_row_builds(context, scopes, built),
+        status: lambda: _render("ballot-status", context),
+    }
+    *rows, status_html = cache.get_many(builds)
+    token = cache.csrf_token(request)
+    ranking = ""
+    if poll is not None and poll.is_ranked and access.is_member:
+        ranking = _render("ranking", context)
+    filled = {
+        "rows": "".join(rows).replace(cache.CSRF_SLOT, token),
+        "ballot-status": status_html,
+        "ranking": ranking.replace(cache.CSRF_SLOT, token),
+        "name": escape(request.user.name) if request.user.is_authenticated else "",
+        "csrf-token": token,
+    }
+    if access.membership is not None:
+        page = page.replace(_feed_slot(), access.membership.feed_token)
+    return mark_safe(_SLOTS.sub(lambda slot: filled[slot[1]], page))
+
+
+def vote_answer(
+    request, access: ClubAccess, poll: Poll, suggestion: Suggestion, *, voted: bool, votes_used: int
+) -> SafeString:
+    """A vote's answer: the paper's row as the club page shows it to the voter now (none for
+    a paper no longer on the list) and, out of band, the "votes left" line; both from the
+    cache, in one round trip."""
+    club = access.club
+    scopes = cache.Scopes(club.pk)
     context = {
         "club": club,
         "access": access,
@@ -317,25 +436,25 @@ def vote_answer_context(
         "votes_used": votes_used,
         "votes_left": max(poll.budget - votes_used, 0),
         "oob": True,
-        "row_html": "",
     }
-    if suggestion.state != Suggestion.State.OPEN:
-        return context
-    results_visible = poll.results_visible()
-    poll.my_votes = {suggestion.pk} if voted else set()
-    rows = {
-        **context,
-        "results_visible": results_visible,
-        "voters": club.memberships.count() if results_visible else 0,
-        "my_ranking": [],
-        "ranking_url": "",
-        "shown": [Row(suggestion.pk, suggestion.suggested_by_id)],
-    }
-    # As the answer's other region: without the whitespace between tags (the answer is
-    # the busiest one the site sends).
-    html = strip_spaces_between_tags(_marked_rows(rows, cache.Scopes(club.pk), {}).strip())
-    context["row_html"] = cache.fill_csrf(html, request)
-    return context
+    status = scopes.key("vote-status", CLUB_BALLOT, poll.pk, votes_used)
+    builds = {status: lambda: render_to_string(f"{CLUB_PAGE}#vote-status", context)}
+    if suggestion.state == Suggestion.State.OPEN:
+        results_visible = poll.results_visible()
+        poll.my_votes = {suggestion.pk} if voted else set()
+        rows = {
+            **context,
+            "results_visible": results_visible,
+            "voters": club.memberships.count() if results_visible else 0,
+            "my_ranking": [],
+            "ranking_url": "",
+            "shown": [Row(suggestion.pk, suggestion.suggested_by_id)],
+        }
+        builds.update(_row_builds(rows, scopes, {}))
+    status_html, *row = cache.get_many(builds)
+    # Without the whitespace between tags: the answer is the busiest one the site sends.
+    row_html = strip_spaces_between_tags("".join(row).strip())
+    return cache.fill_csrf(row_html + status_html, request)
 
 
 @dataclass(frozen=True)
@@ -350,6 +469,11 @@ def _marked_rows(context: dict, scopes, built: dict) -> str:
     """The ballot's cached rows with the viewer's marks: each row is cached once per kind
     of mark (voted or not, rank, may edit, may vote). `built`: the rows' Suggestions when
     this request read them; a row missing in the cache otherwise reads them (one query)."""
+    return "".join(cache.get_many(_row_builds(context, scopes, built)))
+
+
+def _row_builds(context: dict, scopes, built: dict) -> dict:
+    """The keys of _marked_rows' rows, each with what builds it."""
     access, poll = context["access"], context["poll"]
     user_pk = access.membership.user_id if access.membership else None
     voted = poll.my_votes if poll is not None else set()
@@ -374,7 +498,7 @@ def _marked_rows(context: dict, scopes, built: dict) -> str:
             )
         return built.get(pk)
 
-    return "".join(cache.get_many(builds))
+    return builds
 
 
 def _render_row(

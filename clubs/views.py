@@ -15,6 +15,7 @@ from clubs.page import (
     backlog_page,
     cached_club_page_context,
     club_page_context,
+    club_page_html,
     club_page_read,
 )
 from integrations.forms import DiscordLinkForm
@@ -89,6 +90,9 @@ def club_detail(request: HttpRequest, slug: str) -> HttpResponse:
     target = request.htmx.target if request.htmx else None
     if page == 1 and target not in {"more-suggestions", *CLUB_PAGE_REGIONS}:
         access, poll = club_page_read(request, slug)
+        html = club_page_html(request, access, poll)
+        if html is not None:
+            return HttpResponse(html)
         context = cached_club_page_context(request, access, poll)
         return render(request, "clubs/club_detail.html", context)
     access = club_for_reader(request, slug)

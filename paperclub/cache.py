@@ -244,7 +244,16 @@ def fill_csrf(html: str, request) -> SafeString:
     """Put this request's CSRF token in the forms of shared fragments."""
     if CSRF_SLOT not in html:
         return mark_safe(html)
-    return mark_safe(html.replace(CSRF_SLOT, get_token(request)))
+    return mark_safe(html.replace(CSRF_SLOT, csrf_token(request)))
+
+
+def csrf_token(request) -> str:
+    """The request's CSRF token for its forms, masked once however many fragments it fills
+    (get_token masks it anew at each call)."""
+    token = getattr(request, "_fragment_csrf_token", None)
+    if token is None:
+        token = request._fragment_csrf_token = get_token(request)
+    return token
 
 
 def bump_clubs(club_ids: Iterable[int]) -> None:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from clubs.access import club_for_member, club_for_organizer, club_for_reader
-from clubs.page import ballot_context, club_page_context, vote_answer_context
+from clubs.page import ballot_context, club_page_context, vote_answer
 from paperclub import cache as page_cache
 from paperclub.errors import RuleViolation
 from paperclub.http import form_status, htmx_refusal, login_required, safe_redirect
@@ -258,11 +258,10 @@ def vote(request: HttpRequest, slug: str, pk: int, suggestion_pk: int) -> HttpRe
         return redirect(f"{access.club.get_absolute_url()}#suggestion-{suggestion.pk}")
     # The paper's row again (a paper no longer on the list, withdrawn, leaves it) and, out
     # of band, the regions a vote changes beside it: one click is one request.
-    context = vote_answer_context(
+    answer = vote_answer(
         request, access, poll, suggestion, voted=approve, votes_used=ballot.votes_used
     )
-    response = render(request, f"{CLUB_PAGE}#vote-answer", context)
-    return trigger_client_event(response, "voteCast")
+    return trigger_client_event(HttpResponse(answer), "voteCast")
 
 
 @require_POST
