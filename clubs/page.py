@@ -9,6 +9,10 @@ viewer's own marks (votes and votes left, or their ranking) come from the poll's
 and the rows are cached once per kind of mark (voted or not, their rank, whether they may
 edit it). A warm page sends the session and user queries, then one query for the
 viewer's membership, the open poll and their votes (club_page_read), and nothing else.
+
+The page around those parts is cached too, as a frame per kind of viewer (organizer,
+member, signed-in outsider, anonymous) with slots for what is the viewer's own
+(club_page_html): a warm page is not rendered from the template at all.
 """
 
 import datetime as dt
@@ -238,12 +242,12 @@ def _ballot_entry(club: Club, poll: Poll | None, built: dict) -> dict:
 
 
 def cached_club_page_context(
-    request, access: ClubAccess, poll: Poll | None, *, frame: bool = False
+    request, access: ClubAccess, poll: Poll | None, *, frame: bool = False, ballot=None
 ) -> dict:
     """The club page's first screen, its shared parts from the cache (see the module's
     docstring); the same page as club_page_context(access) shows. `poll`: from
     club_page_read(). `frame`: the page's frame (club_page_html), with slots for what is
-    the viewer's own instead of it."""
+    the viewer's own instead of it. `ballot`: the ballot's entry, when just built."""
     club = access.club
     is_ranked = poll is not None and poll.is_ranked
     my_ranking: list[Ranking] = []
@@ -279,7 +283,9 @@ def cached_club_page_context(
     parts = cache.get_many(
         {
             scopes.key("heading-parts", CLUB): heading,
-            scopes.key("ballot", CLUB_BALLOT, poll_pk): lambda: _ballot_entry(club, poll, built),
+            scopes.key("ballot", CLUB_BALLOT, poll_pk): lambda: (
+                ballot or _ballot_entry(club, poll, built)
+            ),
             scopes.key("sessions", EVERYTHING, poll_pk, organizer, step): sessions_parts,
         }
     )
@@ -316,9 +322,10 @@ def cached_club_page_context(
 
 
 # The club page's frame (club_page_html): the whole page as one kind of viewer sees it,
-# with a slot for each thing that is the viewer's own. A slot is text no page can contain
-# otherwise: a NUL character never reaches one (paperclub.forms' input rule), and the feed
-# token's slot, which must pass through a URL, is derived from the secret key.
+# with a slot for each thing that is the viewer's own. A slot is text no page holds
+# otherwise: no stored text holds NUL (paperclub.text), and the feed token's slot, which
+# must pass through a URL, is derived from the secret key. Were one written into a page
+# all the same, it would be filled with the viewer's own parts, for the viewer alone.
 NAME_SLOT = "\x00name\x00"
 STATUS_SLOT = "\x00ballot-status\x00"
 RANKING_SLOT = "\x00ranking\x00"
@@ -359,21 +366,29 @@ def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString
     # The address the page is read at: the feed links are absolute, in the asker's host.
     here = request.build_absolute_uri(club.get_absolute_url())
     built: dict[int, Suggestion] = {}
+    made = {}
+
+    def ballot_entry() -> dict:
+        made["ballot"] = _ballot_entry(club, poll, built)
+        return made["ballot"]
 
     def frame() -> str:
         membership = None
         if access.membership is not None:
             membership = Membership(club=club, role=access.membership.role, feed_token=_feed_slot())
         viewer = ClubAccess(club=club, membership=membership)
-        context = cached_club_page_context(request, viewer, poll, frame=True)
+        context = cached_club_page_context(
+            request, viewer, poll, frame=True, ballot=made.get("ballot")
+        )
         user = SimpleNamespace(is_authenticated=kind != "anonymous", name=NAME_SLOT, pk=None)
         context.update(user=user, csrf_token=cache.CSRF_SLOT, messages=(), request=request)
         return render_to_string(CLUB_PAGE, context)
 
-    page, ballot = cache.get_many(
+    # The ballot first: a frame built on a miss reuses its entry.
+    ballot, page = cache.get_many(
         {
+            scopes.key("ballot", CLUB_BALLOT, poll_pk): ballot_entry,
             scopes.key("page-frame", EVERYTHING, poll_pk, kind, _now_step(), here): frame,
-            scopes.key("ballot", CLUB_BALLOT, poll_pk): lambda: _ballot_entry(club, poll, built),
         }
     )
     votes_used = getattr(poll, "votes_used", 0) or 0
