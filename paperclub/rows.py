@@ -1,7 +1,7 @@
 """Fixed reads: one hand-written SELECT joining several tables, its rows built into model
 instances as the ORM builds them.
 
-For the busiest requests only (the vote, the club page, the session page), where
+For the busiest requests only (the vote, the club page, the session and poll pages), where
 building and compiling an ORM query costs more than the database takes to answer it.
 `Join` names the models, the alias each has in the SQL and, where not all are needed, the
 fields to read; its `columns()` go into the SELECT and `instances(row)` turn each row

@@ -343,7 +343,7 @@ def poll_open(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access, poll = poll_for_reader(request, slug, pk)
-    if not poll.is_closed:  # its deadline may have passed: count it now
+    if not poll.is_closed and not poll.is_open():  # its deadline passed: count it now
         polls.close_due_polls(club=access.club)
         poll.refresh_from_db()
     context = {

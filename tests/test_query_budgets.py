@@ -188,7 +188,8 @@ ENDPOINTS = {
     ),
     "members": Endpoint("member", club_url("clubs:members"), 4),
     "members (organizer)": Endpoint("organizer", club_url("clubs:members"), 5),
-    "poll": Endpoint("member", club_url("papers:poll", lambda w: w.poll.pk), 7),
+    # Session, user, and one read of the club, membership, poll and its people.
+    "poll": Endpoint("member", club_url("papers:poll", lambda w: w.poll.pk), 3),
     "search (htmx)": Endpoint(
         "member", club_url("papers:search"), 4, data={"q": "paper"}, headers=HTMX
     ),
