@@ -18,6 +18,7 @@ member, signed-in outsider, anonymous) with slots for what is the viewer's own
 import datetime as dt
 import functools
 import re
+import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -27,7 +28,6 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.html import escape, strip_spaces_between_tags
 from django.utils.safestring import SafeString, mark_safe
 
@@ -324,22 +324,15 @@ def cached_club_page_context(
 # The club page's frame (club_page_html): the whole page as one kind of viewer sees it,
 # with a slot for each thing that is the viewer's own. A slot is text no page holds
 # otherwise: no stored text holds NUL (paperclub.text), and the feed token's slot, which
-# must pass through a URL, is derived from the secret key. Were one written into a page
-# all the same, it would be filled with the viewer's own parts, for the viewer alone.
+# must pass through a URL, is random, made with the frame and kept with it, so no text
+# written before can hold it.
 NAME_SLOT = "\x00name\x00"
 STATUS_SLOT = "\x00ballot-status\x00"
 RANKING_SLOT = "\x00ranking\x00"
 ROWS_SLOT = "\x00rows\x00"
-_SLOTS = re.compile("\x00(name|ballot-status|ranking|rows|csrf-token)\x00")
+HOST_SLOT = "\x00host\x00"
+_SLOTS = re.compile("\x00(name|ballot-status|ranking|rows|host|csrf-token)\x00")
 assert cache.CSRF_SLOT == "\x00csrf-token\x00"
-
-
-@functools.cache
-def _feed_slot() -> str:
-    return (
-        "feed"
-        + salted_hmac("paperclub.clubs.page.feed-slot", "slot", algorithm="sha256").hexdigest()[:32]
-    )
 
 
 def _viewer_kind(request, access: ClubAccess) -> str:
@@ -363,8 +356,6 @@ def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString
     kind = _viewer_kind(request, access)
     scopes = cache.Scopes(club.pk)
     poll_pk = poll.pk if poll else 0
-    # The address the page is read at: the feed links are absolute, in the asker's host.
-    here = request.build_absolute_uri(club.get_absolute_url())
     built: dict[int, Suggestion] = {}
     made = {}
 
@@ -372,23 +363,27 @@ def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString
         made["ballot"] = _ballot_entry(club, poll, built)
         return made["ballot"]
 
-    def frame() -> str:
+    def frame() -> dict:
+        feed_slot = "feed" + secrets.token_hex(16)
         membership = None
         if access.membership is not None:
-            membership = Membership(club=club, role=access.membership.role, feed_token=_feed_slot())
+            membership = Membership(club=club, role=access.membership.role, feed_token=feed_slot)
         viewer = ClubAccess(club=club, membership=membership)
         context = cached_club_page_context(
             request, viewer, poll, frame=True, ballot=made.get("ballot")
         )
         user = SimpleNamespace(is_authenticated=kind != "anonymous", name=NAME_SLOT, pk=None)
-        context.update(user=user, csrf_token=cache.CSRF_SLOT, messages=(), request=request)
-        return render_to_string(CLUB_PAGE, context)
+        # The feed links are absolute, in the host the page is asked at: a slot too, so
+        # that a Host header of its own does not make a frame of its own.
+        asker = SimpleNamespace(build_absolute_uri=f"{request.scheme}://{HOST_SLOT}".__add__)
+        context.update(user=user, csrf_token=cache.CSRF_SLOT, messages=(), request=asker)
+        return {"html": render_to_string(CLUB_PAGE, context), "feed_slot": feed_slot}
 
     # The ballot first: a frame built on a miss reuses its entry.
     ballot, page = cache.get_many(
         {
             scopes.key("ballot", CLUB_BALLOT, poll_pk): ballot_entry,
-            scopes.key("page-frame", EVERYTHING, poll_pk, kind, _now_step(), here): frame,
+            scopes.key("page-frame", EVERYTHING, poll_pk, kind, _now_step(), request.scheme): frame,
         }
     )
     votes_used = getattr(poll, "votes_used", 0) or 0
@@ -429,11 +424,13 @@ def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString
         "ballot-status": status_html,
         "ranking": ranking.replace(cache.CSRF_SLOT, token),
         "name": escape(request.user.name) if request.user.is_authenticated else "",
+        "host": escape(request.get_host()),
         "csrf-token": token,
     }
+    html = page["html"]
     if access.membership is not None:
-        page = page.replace(_feed_slot(), access.membership.feed_token)
-    return mark_safe(_SLOTS.sub(lambda slot: filled[slot[1]], page))
+        html = html.replace(page["feed_slot"], access.membership.feed_token)
+    return mark_safe(_SLOTS.sub(lambda slot: filled[slot[1]], html))
 
 
 def vote_answer(

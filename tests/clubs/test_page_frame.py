@@ -154,3 +154,48 @@ def test_a_message_is_shown_once_to_its_viewer_alone(club, outsider, member):
     other = Client()
     other.force_login(member)
     assert message[1] not in other.get(club.get_absolute_url()).content.decode()
+
+
+def test_a_slot_written_into_the_club_text_is_shown_as_written(private_club, organizer, member):
+    """A feed token's slot is made with each frame: the slot of a frame seen before, written
+    into the club's own text, is text like any other, and no viewer's token goes in it."""
+    from django.core.cache import cache
+
+    club = private_club
+    client = Client()
+    client.force_login(member)
+    client.get(club.get_absolute_url())
+    frames = [v for v in cache._cache.values() if b"feed_slot" in v]  # locmem: pickles
+    assert frames
+    slot = re.search(rb"feed[0-9a-f]{32}", frames[0])[0].decode()
+
+    club.description = f"Bring your link: https://elsewhere.example/?t={slot}"
+    club.place_url = f"https://elsewhere.example/meet?t={slot}"
+    club.place_name = "The call"
+    club.save()
+    page = client.get(club.get_absolute_url()).content.decode()
+    token = club.memberships.get(user=member).feed_token
+    assert f"https://elsewhere.example/?t={slot}" in page
+    assert f'href="https://elsewhere.example/meet?t={slot}"' in page
+    assert f"elsewhere.example/?t={token}" not in page
+    assert page.count(token) == 5
+
+
+def test_a_host_of_its_own_does_not_make_a_frame_of_its_own(monkeypatch, settings, club):
+    from clubs import page
+
+    settings.ALLOWED_HOSTS = ["localhost"]
+    rendered = []
+    real = page.render_to_string
+
+    def counting(name, *args, **kwargs):
+        rendered.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(page, "render_to_string", counting)
+    Client(HTTP_HOST="localhost").get(club.get_absolute_url())
+    assert rendered.count(page.CLUB_PAGE) == 1
+    for host in ["localhost:8000", "localhost:99999", "localhost:000123"]:
+        response = Client(HTTP_HOST=host).get(club.get_absolute_url())
+        assert f'value="http://{host}/c/asia/calendar.ics"' in response.content.decode()
+    assert rendered.count(page.CLUB_PAGE) == 1
