@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from clubs.models import Club, Invite, Membership
 from clubs.services import create_club, create_invite, join_club
+from papers.polls import open_poll
 from papers.services import suggest_paper
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,25 @@ def test_join_invite_only_club_without_link_is_refused(client, organizer, outsid
     client.post(reverse("clubs:join", args=[club.slug]))
 
     assert not club.memberships.filter(user=outsider).exists()
+
+
+def test_an_invite_only_club_says_how_to_join_instead_of_offering_a_button(
+    client, organizer, member, outsider
+):
+    club = create_club(creator=organizer, name="Invite", slug="invite-only", joining="invite")
+    open_poll(club=club, opened_by=organizer)
+    client.force_login(outsider)
+    page = client.get(club.get_absolute_url()).content.decode()
+    assert "Join this club" not in page
+    assert "New members join by an invite link: ask an organizer for one." in page
+    assert "this club takes new members by invite link" in page
+    assert "Join the club to vote." not in page
+
+    club.joining = "open"
+    club.save()
+    page = client.get(club.get_absolute_url()).content.decode()
+    assert "Join this club" in page and "Join the club to vote." in page
+    assert "invite link" not in page
 
 
 def test_organizer_creates_and_revokes_invite(organizer_client, private_club):
