@@ -44,14 +44,19 @@ def _access(request, slug: str) -> ClubAccess:
 
 def club_for_reader(request, slug: str) -> ClubAccess:
     """Anyone for a public club; members only for a private one (404 otherwise)."""
-    return readable(_access(request, slug))
+    access = _access(request, slug)
+    return readable(access.club, access.membership)
 
 
-def readable(access: ClubAccess) -> ClubAccess:
-    """The rule of club_for_reader, for access read some other way (clubs.page)."""
-    if not access.club.is_public and not access.is_member:
+def readable(club: Club, membership: Membership | None) -> ClubAccess:
+    """The rule of club_for_reader, for a club and the viewer's membership read some other
+    way (the fixed reads of the club, session and poll pages); the membership gets its
+    club."""
+    if membership is not None:
+        membership.club = club
+    if not club.is_public and membership is None:
         raise Http404("No such club.")
-    return access
+    return ClubAccess(club=club, membership=membership)
 
 
 def club_for_member(request, slug: str) -> ClubAccess:

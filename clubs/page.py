@@ -72,10 +72,7 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         suggestions = counted(poll)
     if poll is not None and poll.is_ranked:
         suggestions = suggestions.with_my_rank(poll, access.membership)
-        if access.membership is not None:
-            my_ranking = list(
-                Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
-            )
+        my_ranking = _my_ranking(poll, access.membership)
     elif poll is not None:
         suggestions = suggestions.with_my_votes(poll, access.membership)
         if votes_used is None:  # from Poll.objects.with_votes_used(), else counted here
@@ -100,6 +97,13 @@ def ballot_context(access: ClubAccess, poll: Poll | None, *, votes_used: int | N
         if poll is not None and poll.is_ranked
         else "",
     }
+
+
+def _my_ranking(poll: Poll | None, membership: Membership | None) -> list[Ranking]:
+    """The member's ranked ballot in a ranked poll, their first choice first (else none)."""
+    if poll is None or not poll.is_ranked or membership is None:
+        return []
+    return list(Ranking.objects.ballot(poll, membership).select_related("suggestion__paper"))
 
 
 def ranking_moves(ranking: list[Ranking]) -> list[dict]:
@@ -166,9 +170,7 @@ def club_page_read(request, slug: str) -> tuple[ClubAccess, Poll | None]:
     if not rows:
         raise Http404("No such club.")
     club, membership, poll = _PAGE_READ.instances(rows[0])
-    if membership is not None:
-        membership.club = club
-    access = readable(ClubAccess(club=club, membership=membership))
+    access = readable(club, membership)
     return access, _current(club, poll, {row[-1] for row in rows if row[-1] is not None})
 
 
@@ -250,11 +252,7 @@ def cached_club_page_context(
     the viewer's own instead of it. `ballot`: the ballot's entry, when just built."""
     club = access.club
     is_ranked = poll is not None and poll.is_ranked
-    my_ranking: list[Ranking] = []
-    if is_ranked and access.membership is not None and not frame:
-        my_ranking = list(
-            Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
-        )
+    my_ranking = [] if frame else _my_ranking(poll, access.membership)
     scopes = cache.Scopes(club.pk)
     poll_pk = poll.pk if poll else 0
     organizer = access.is_organizer
@@ -387,11 +385,7 @@ def club_page_html(request, access: ClubAccess, poll: Poll | None) -> SafeString
         }
     )
     votes_used = getattr(poll, "votes_used", 0) or 0
-    my_ranking: list[Ranking] = []
-    if poll is not None and poll.is_ranked and access.membership is not None:
-        my_ranking = list(
-            Ranking.objects.ballot(poll, access.membership).select_related("suggestion__paper")
-        )
+    my_ranking = _my_ranking(poll, access.membership)
     context = {
         "club": club,
         "access": access,

@@ -67,9 +67,7 @@ def poll_for_reader(request, slug: str, pk: int) -> tuple[ClubAccess, Poll]:
     if not rows:
         raise Http404("No such club.")
     club, membership, poll, opened_by, closed_by, overridden_by = _POLL_READ.instances(rows[0])
-    if membership is not None:
-        membership.club = club
-    access = readable(ClubAccess(club=club, membership=membership))
+    access = readable(club, membership)
     if poll is None:
         raise Http404("No such poll.")
     poll.club, poll.opened_by, poll.closed_by = club, opened_by, closed_by

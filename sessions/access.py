@@ -78,9 +78,7 @@ def meeting_for_reader(request, slug: str, number: int) -> tuple[ClubAccess, Mee
         rows = fetch(_read_sql(), params)
         if rows:
             club, membership, meeting, poll, posted_by = _READ.instances(rows[0])
-            access = readable(ClubAccess(club=club, membership=membership))
-            if membership is not None:
-                membership.club = club
+            access = readable(club, membership)
             meeting.club, meeting.poll, meeting.notes_posted_by = club, poll, posted_by
             meeting.later_started, meeting.viewer_presents = map(bool, rows[0][-2:])
             if poll is not None:
